@@ -1,0 +1,121 @@
+# Makefile — builds kbpf into build/ (BPF objects, skeletons, binaries) and runs its tests.
+# `make V=1` shows the commands.
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.DEFAULT_GOAL := all
+
+BUILD   := build
+CLANG   ?= clang
+CC      := gcc
+BPFTOOL ?= bpftool
+V       ?= 0
+Q       := $(if $(filter 1,$(V)),,@)
+msg      = $(if $(filter 1,$(V)),,@printf '  %-9s %s\n' '$(1)' '$(2)')
+
+ARCH       := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+CFLAGS     ?= -O2 -g
+CFLAGS     += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -MMD -MP
+INCLUDES   := -I$(BUILD)/include -Ibpf -Ilib -Iuserspace
+LDLIBS     := -lbpf -lelf -lz -ljansson
+# -mcpu=v3 (ALU32, JMP32) is accepted by every kernel of the vmtest matrix (5.10+).
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror
+
+VMLINUX  := $(BUILD)/include/vmlinux.h
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/include/%.skel.h,$(BPF_SRCS))
+
+# Shared code every binary links: lib/ and the data-plane library in userspace/.
+LIBKBPF_SRCS := $(wildcard lib/*.c) userspace/lb_model.c userspace/lb_dataplane.c
+LIBKBPF_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIBKBPF_SRCS))
+LIBKBPF      := $(BUILD)/lib/libkbpf.a
+
+BINS := $(BUILD)/bin/kbpf-agent $(BUILD)/bin/kbpfctl
+
+TEST_BINS := $(BUILD)/tests/test_lb_model $(BUILD)/tests/test_lb_bpf \
+	     $(BUILD)/tests/kbpf-testsrv $(BUILD)/tests/kbpf-loadgen
+BENCH_BINS := $(BUILD)/tests/bench_dataplane
+
+.PHONY: all deps test test-unit test-bpf test-integration bench-dataplane up down clean
+
+all: $(BINS) $(BPF_OBJS)
+
+deps:
+	$(Q)scripts/deps.sh
+
+# --- BPF ---
+$(BUILD)/include $(BUILD)/bpf $(BUILD)/lib $(BUILD)/bin $(BUILD)/tests:
+	$(Q)mkdir -p $@
+
+# vmlinux.h from the running kernel's BTF; the checked-in copy where none is readable.
+$(VMLINUX): | $(BUILD)/include
+	$(call msg,VMLINUX,$@)
+	$(Q)if [ -r /sys/kernel/btf/vmlinux ] && \
+	    $(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp 2>/dev/null; \
+	then mv $@.tmp $@; else rm -f $@.tmp; cp bpf/include/vmlinux.h $@; fi
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(BUILD)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -I$(BUILD)/include -Ibpf -MMD -MP -c $< -o $@
+
+$(BUILD)/include/%.skel.h: $(BUILD)/bpf/%.bpf.o | $(BUILD)/include
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# --- userspace ---
+$(BUILD)/obj/%.o: %.c $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+
+$(LIBKBPF): $(LIBKBPF_OBJS) | $(BUILD)/lib
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/kbpf-agent: $(BUILD)/obj/userspace/agent.o $(LIBKBPF) | $(BUILD)/bin
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/bin/kbpfctl: $(BUILD)/obj/tools/kbpfctl.o $(LIBKBPF) | $(BUILD)/bin
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# --- tests and benchmarks ---
+$(BUILD)/tests/test_lb_model: $(BUILD)/obj/tests/unit/test_lb_model.o $(LIBKBPF) | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+$(BUILD)/tests/test_lb_bpf: $(BUILD)/obj/tests/bpf/test_lb_bpf.o $(BUILD)/obj/tests/bpf/pkt.o \
+			    $(LIBKBPF) | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+$(BUILD)/tests/bench_dataplane: $(BUILD)/obj/tests/bench/bench_dataplane.o \
+				$(BUILD)/obj/tests/bpf/pkt.o $(LIBKBPF) | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/kbpf-%: $(BUILD)/obj/tests/tools/%.o | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all $(TEST_BINS)
+	$(Q)tests/run
+
+bench-dataplane: deps
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS)
+	$(Q)$(BUILD)/tests/bench_dataplane
+
+up: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(BUILD)/bin/kbpfctl up
+
+down:
+	$(Q)$(BUILD)/bin/kbpfctl down
+
+clean:
+	$(call msg,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
