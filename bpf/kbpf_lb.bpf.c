@@ -73,6 +73,7 @@ int kbpf_xdp_dev(struct xdp_md *ctx)
 			return XDP_DROP;
 		}
 		*meta = KBPF_META_REJECT;
+		metric_inc(M_REJECT_MARKED);
 		return XDP_PASS;
 	case LB4_DROP:
 		return XDP_DROP;

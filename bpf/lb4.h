@@ -93,7 +93,7 @@ static __always_inline bool backend_eligible(const struct lb4_backend *be,
 {
 	__u32 local_policy = hook == LB4_HOOK_EXTERNAL ? SVC_F_ETP_LOCAL : SVC_F_ITP_LOCAL;
 
-	if (be->flags & BE_F_TERMINATING)
+	if (be->flags & (BE_F_TERMINATING | BE_F_REMOVED))
 		return false;
 	if ((svc->flags & local_policy) && !(be->flags & BE_F_LOCAL))
 		return false;
@@ -267,7 +267,7 @@ static __always_inline int lb4_forward(const struct lb4_pkt *pkt,
 	ce = bpf_map_lookup_elem(&ct4, &fk);
 	if (ce && ce->expires > now) {
 		be = bpf_map_lookup_elem(&lb4_backends, &ce->backend_id);
-		if (be) {
+		if (be && !(be->flags & BE_F_REMOVED)) {
 			if (ct_refresh(ce, pkt->proto, pkt->tcp_flags, now))
 				lb4_ct_restore_rev(pkt, be, ce);
 			nat_forward(nat, pkt, be, ce);

@@ -58,6 +58,9 @@
 /* lb4_backend.flags */
 #define BE_F_LOCAL       (1 << 0) /* the endpoint runs on this node */
 #define BE_F_TERMINATING (1 << 1) /* not ready: keeps its flows, gets no new ones */
+/* Gone from every EndpointSlice: its flows move to other backends (as kube-proxy flushes
+ * their conntrack entries); the entry itself goes after the retire grace period. */
+#define BE_F_REMOVED     (1 << 2)
 
 /* ct4_key.dir */
 #define CT_DIR_FWD 0 /* client -> frontend, as the packet arrives */
@@ -116,6 +119,7 @@ enum kbpf_metric {
 	M_DROP_SNAT_EXHAUSTED,  /* no free SNAT port for a remote backend: dropped */
 	M_BACKEND_GONE,         /* tracked flow whose backend was removed: reselected */
 	M_PASS_ICMP,            /* ICMP that is not an error about a tracked flow: passed */
+	M_REJECT_MARKED,        /* XDP: no endpoints, passed to the device's TC for the reject */
 	M_MAX,
 };
 

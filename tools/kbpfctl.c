@@ -450,26 +450,6 @@ static int cmd_ct_list(int argc, char **argv)
 	return 0;
 }
 
-static const char *const metric_names[M_MAX] = {
-	[M_PASS_NOT_IPV4] = "pass_not_ipv4",
-	[M_PASS_OTHER_PROTO] = "pass_other_protocol",
-	[M_PASS_NO_SERVICE] = "pass_no_service",
-	[M_PASS_CLUSTERIP_EXT] = "pass_clusterip_from_outside",
-	[M_DROP_MALFORMED] = "drop_malformed",
-	[M_FWD_NEW] = "forward_new_flow",
-	[M_FWD_ESTABLISHED] = "forward_established",
-	[M_REV_NAT] = "reverse_nat",
-	[M_ICMP_REV_NAT] = "icmp_error_reverse_nat",
-	[M_REJECT] = "reject_no_endpoints",
-	[M_DROP_NO_LOCAL] = "drop_no_local_endpoint",
-	[M_DROP_REJECT_FAILED] = "drop_reject_failed",
-	[M_FRAG_TRACKED] = "fragment_translated",
-	[M_FRAG_MISS] = "pass_fragment_untracked",
-	[M_DROP_CT_FULL] = "drop_conntrack_full",
-	[M_DROP_SNAT_EXHAUSTED] = "drop_snat_ports_exhausted",
-	[M_BACKEND_GONE] = "backend_gone_reselected",
-	[M_PASS_ICMP] = "pass_icmp",
-};
 
 static int cmd_metrics(int argc, char **argv)
 {
@@ -489,9 +469,9 @@ static int cmd_metrics(int argc, char **argv)
 		if (!bpf_map_lookup_elem(fd, &m, percpu))
 			for (c = 0; c < ncpus; c++)
 				sum += percpu[c];
-		json_object_set_new(o, metric_names[m], json_integer(sum));
+		json_object_set_new(o, lb_metric_name(m), json_integer(sum));
 		if (!opt.json)
-			printf("%-30s %llu\n", metric_names[m], (unsigned long long)sum);
+			printf("%-30s %llu\n", lb_metric_name(m), (unsigned long long)sum);
 	}
 	close(fd);
 	free(percpu);

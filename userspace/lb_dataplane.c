@@ -245,16 +245,24 @@ static void backend_ref(struct lb_dp *dp, __u32 id)
 	}
 }
 
+/* No frontend keeps the backend any more: its flows move on at once, the entry goes
+ * after the grace period (a packet that read an old set may still look it up). */
+static void backend_retire(struct lb_dp *dp, struct mbackend *b, struct lb_sync_stats *st)
+{
+	b->retired_ms = now_ms();
+	b->flags |= BE_F_REMOVED;
+	backend_write(dp, b);
+	if (st)
+		st->backends_retired++;
+}
+
 static void backend_unref(struct lb_dp *dp, __u32 id, struct lb_sync_stats *st)
 {
 	struct mbackend *b;
 
 	HASH_FIND(hh_id, dp->backends_by_id, &id, sizeof(id), b);
-	if (b && b->refs && !--b->refs) {
-		b->retired_ms = now_ms();
-		if (st)
-			st->backends_retired++;
-	}
+	if (b && b->refs && !--b->refs)
+		backend_retire(dp, b, st);
 }
 
 static void backend_destroy(struct lb_dp *dp, struct mbackend *b)
@@ -514,12 +522,10 @@ out:
 	return err;
 }
 
-static void retire_if_unkept(struct mbackend *b, struct lb_sync_stats *st)
+static void retire_if_unkept(struct lb_dp *dp, struct mbackend *b, struct lb_sync_stats *st)
 {
-	if (b->refs || b->retired_ms)
-		return;
-	b->retired_ms = now_ms();
-	st->backends_retired++;
+	if (!b->refs && !b->retired_ms)
+		backend_retire(dp, b, st);
 }
 
 int lb_dp_sync(struct lb_dp *dp, const struct lb_desired *d, struct lb_sync_stats *st)
@@ -580,14 +586,14 @@ out:
 		struct mbackend *b, *btmp;
 
 		HASH_ITER(hh, dp->backends, b, btmp)
-			retire_if_unkept(b, st);
+			retire_if_unkept(dp, b, st);
 	} else {
 		for (i = 0; i < d->n_backends && bidx[i]; i++) {
 			struct mbackend *b;
 
 			HASH_FIND(hh_id, dp->backends_by_id, &bidx[i], sizeof(bidx[i]), b);
 			if (b)
-				retire_if_unkept(b, st);
+				retire_if_unkept(dp, b, st);
 		}
 	}
 	free(bidx);
@@ -1301,4 +1307,31 @@ int lb_dp_remove(const char *root)
 		return -errno;
 	}
 	return 0;
+}
+
+static const char *const metric_names[M_MAX] = {
+	[M_PASS_NOT_IPV4] = "pass_not_ipv4",
+	[M_PASS_OTHER_PROTO] = "pass_other_protocol",
+	[M_PASS_NO_SERVICE] = "pass_no_service",
+	[M_PASS_CLUSTERIP_EXT] = "pass_clusterip_from_outside",
+	[M_DROP_MALFORMED] = "drop_malformed",
+	[M_FWD_NEW] = "forward_new_flow",
+	[M_FWD_ESTABLISHED] = "forward_established",
+	[M_REV_NAT] = "reverse_nat",
+	[M_ICMP_REV_NAT] = "icmp_error_reverse_nat",
+	[M_REJECT] = "reject_no_endpoints",
+	[M_DROP_NO_LOCAL] = "drop_no_local_endpoint",
+	[M_DROP_REJECT_FAILED] = "drop_reject_failed",
+	[M_FRAG_TRACKED] = "fragment_translated",
+	[M_FRAG_MISS] = "pass_fragment_untracked",
+	[M_DROP_CT_FULL] = "drop_conntrack_full",
+	[M_DROP_SNAT_EXHAUSTED] = "drop_snat_ports_exhausted",
+	[M_BACKEND_GONE] = "backend_gone_reselected",
+	[M_PASS_ICMP] = "pass_icmp",
+	[M_REJECT_MARKED] = "reject_marked_by_xdp",
+};
+
+const char *lb_metric_name(unsigned int m)
+{
+	return m < M_MAX && metric_names[m] ? metric_names[m] : "unknown";
 }

@@ -76,6 +76,9 @@ int lb_dp_map_fd(struct lb_dp *dp, const char *name);
  * under bpffs_root. */
 int lb_dp_remove(const char *bpffs_root);
 
+/* Name of a kbpf_metrics counter (enum kbpf_metric), as kbpfctl metrics prints it. */
+const char *lb_metric_name(unsigned int m);
+
 /* CLOCK_MONOTONIC seconds, the clock the programs use for expiry. */
 __u32 lb_now_sec(void);
 

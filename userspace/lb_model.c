@@ -364,17 +364,16 @@ static int emit_frontend(struct lb_desired *d, const char *who, const char *port
 
 /* All frontends of one Service port. */
 static int service_port(struct lb_desired *d, const struct lb_node *node,
-			const struct svc_ctx *sc, const json_t *sp, const char *who)
+			const struct svc_ctx *sc, const json_t *sp, const char *who, __be32 cip)
 {
 	const json_t *spec = json_object_get(sc->svc, "spec");
 	const char *type = str_or(spec, "type", "ClusterIP");
-	const char *cip = str_or(spec, "clusterIP", "");
 	bool etp_local = !strcmp(str_or(spec, "externalTrafficPolicy", "Cluster"), "Local");
 	bool itp_local = !strcmp(str_or(spec, "internalTrafficPolicy", "Cluster"), "Local");
 	bool node_port_type = !strcmp(type, "NodePort") || !strcmp(type, "LoadBalancer");
 	const char *pname = str_or(sp, "name", "");
 	__u32 *cluster = NULL, *local = NULL, *all = NULL, n_cluster, n_local, base = 0;
-	__u32 affinity = 0;
+	__u32 affinity = 0, cip_flags, ext_flags;
 	struct port_sets ext_ps, clusterip_ps;
 	struct endpoint *eps = NULL;
 	size_t n_eps = 0, i;
@@ -445,27 +444,30 @@ static int service_port(struct lb_desired *d, const struct lb_node *node,
 	if (itp_local && !n_local && n_cluster)
 		base |= SVC_F_INT_DROP;
 
-	/* ClusterIPs serve pods only; external frontends serve both, each with its policy. */
+	/*
+	 * ClusterIPs serve pods only, under internalTrafficPolicy. External frontends serve
+	 * outside traffic under externalTrafficPolicy, and pods reaching them under neither
+	 * policy: all endpoints (kube-proxy).
+	 */
 	clusterip_ps = (struct port_sets){
 		.intl = itp_local ? local : cluster, .n_intl = itp_local ? n_local : n_cluster,
 		.all = all, .n_all = n_eps,
 	};
 	clusterip_ps.ext = clusterip_ps.intl;
 	clusterip_ps.n_ext = clusterip_ps.n_intl;
-	ext_ps = clusterip_ps;
-	ext_ps.ext = etp_local ? local : cluster;
-	ext_ps.n_ext = etp_local ? n_local : n_cluster;
-	if (*cip && strcmp(cip, "None")) {
-		if (parse_ipv4(json_object_get(spec, "clusterIP"), &addr))
-			warnf(d, "Service %s: clusterIP %s is not IPv4; ClusterIP skipped", who, cip);
-		else if ((err = emit_frontend(d, who, label, addr, port, proto,
-					      base | SVC_F_CLUSTERIP, affinity, &clusterip_ps)))
-			goto out;
-	}
+	ext_ps = (struct port_sets){
+		.ext = etp_local ? local : cluster, .n_ext = etp_local ? n_local : n_cluster,
+		.intl = cluster, .n_intl = n_cluster, .all = all, .n_all = n_eps,
+	};
+	cip_flags = base & ~(SVC_F_ETP_LOCAL | SVC_F_EXT_DROP);
+	ext_flags = base & ~(SVC_F_ITP_LOCAL | SVC_F_INT_DROP);
+	if ((err = emit_frontend(d, who, label, cip, port, proto, cip_flags | SVC_F_CLUSTERIP,
+				 affinity, &clusterip_ps)))
+		goto out;
 	if (node_port_type && node_port) {
 		for (i = 0; i < node->n_ips; i++)
 			if ((err = emit_frontend(d, who, label, node->ips[i], node_port, proto,
-						 base | SVC_F_NODEPORT, affinity, &ext_ps)))
+						 ext_flags | SVC_F_NODEPORT, affinity, &ext_ps)))
 				goto out;
 	}
 	json_array_foreach(json_object_get(spec, "externalIPs"), i, v) {
@@ -475,7 +477,7 @@ static int service_port(struct lb_desired *d, const struct lb_node *node,
 			continue;
 		}
 		if ((err = emit_frontend(d, who, label, addr, port, proto,
-					 base | SVC_F_EXTERNALIP, affinity, &ext_ps)))
+					 ext_flags | SVC_F_EXTERNALIP, affinity, &ext_ps)))
 			goto out;
 	}
 	if (!strcmp(type, "LoadBalancer")) {
@@ -492,7 +494,7 @@ static int service_port(struct lb_desired *d, const struct lb_node *node,
 				continue;
 			}
 			if ((err = emit_frontend(d, who, label, addr, port, proto,
-						 base | SVC_F_LOADBALANCER, affinity, &ext_ps)))
+						 ext_flags | SVC_F_LOADBALANCER, affinity, &ext_ps)))
 				goto out;
 		}
 	}
@@ -510,12 +512,27 @@ static int service(struct lb_desired *d, const struct lb_node *node, const struc
 	const char *type = str_or(spec, "type", "ClusterIP");
 	const json_t *sp;
 	char who[LB4_NAME_LEN];
+	__be32 cip;
 	size_t i;
 	int err;
 
 	snprintf(who, sizeof(who), "%s/%s", sc->ns, sc->name);
 	if (!strcmp(type, "ExternalName"))
 		return 0; /* DNS only: nothing for the data plane */
+	/* Like kube-proxy: a headless Service is DNS only, one without a ClusterIP was never
+	 * allocated one (the apiserver always does); neither is served, and so every served
+	 * port has a frontend and its endpoints are worth keeping. */
+	if (!strcmp(str_or(spec, "clusterIP", ""), "None"))
+		return 0;
+	if (!*str_or(spec, "clusterIP", "")) {
+		warnf(d, "Service %s: no spec.clusterIP; skipped", who);
+		return 0;
+	}
+	if (parse_ipv4(json_object_get(spec, "clusterIP"), &cip)) {
+		warnf(d, "Service %s: clusterIP %s is not IPv4; skipped", who,
+		      str_or(spec, "clusterIP", "(not a string)"));
+		return 0;
+	}
 	if (strcmp(type, "ClusterIP") && strcmp(type, "NodePort") &&
 	    strcmp(type, "LoadBalancer")) {
 		warnf(d, "Service %s: unknown type %s; skipped", who, type);
@@ -530,7 +547,7 @@ static int service(struct lb_desired *d, const struct lb_node *node, const struc
 			warnf(d, "Service %s: spec.ports[%zu] is not an object; skipped", who, i);
 			continue;
 		}
-		err = service_port(d, node, sc, sp, who);
+		err = service_port(d, node, sc, sp, who, cip);
 		if (err)
 			return err;
 	}

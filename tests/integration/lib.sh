@@ -82,9 +82,14 @@ in_ns_keep_mounts() {
 	nsenter --net=/run/netns/"$ns" "$@"
 }
 
-bg() {
-	"$@" &
-	PIDS="$PIDS $!"
+# bg_ns NS CMD...: CMD in the background in NS; BG_PID is its pid (ip netns exec execs
+# CMD, so signals reach it; a backgrounded shell function would be a subshell instead).
+bg_ns() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@" &
+	BG_PID=$!
+	PIDS="$PIDS $BG_PID"
 }
 
 cleanup() {
@@ -130,7 +135,7 @@ add_pod() {
 	in_ns "$ns" ip neigh add 169.254.1.1 lladdr "$gw_mac" dev eth0 nud permanent
 	in_ns "$node_ns" ip link set "kbv$i" up
 	in_ns "$node_ns" ip route add "$ip/32" dev "kbv$i"
-	bg in_ns "$ns" "$TESTSRV" -n "pod$i" -p 8080
+	bg_ns "$ns" "$TESTSRV" -n "pod$i" -p 8080
 }
 
 # setup_topology NPODS [NODES]: pods 1..NPODS on node 1; with NODES=2 pods
@@ -182,9 +187,9 @@ setup_topology() {
 start_agent() {
 	local file=$1
 	shift
-	in_ns_keep_mounts "$NS_NODE" "$AGENT" --from-file "$file" --hostname-override "$NODE" \
-		--node-ip "$NODE_IP" --devices eth0 --bpffs-root "$BPFFS" "$@" \
-		>>"$WORK/agent.log" 2>&1 &
+	nsenter --net=/run/netns/"$NS_NODE" "$AGENT" --from-file "$file" \
+		--hostname-override "$NODE" --node-ip "$NODE_IP" --devices eth0 \
+		--bpffs-root "$BPFFS" "$@" >>"$WORK/agent.log" 2>&1 &
 	AGENT_PID=$!
 	PIDS="$PIDS $AGENT_PID"
 	# Ready when the XDP link is pinned and the first sync is logged.
@@ -226,7 +231,8 @@ ask() {
 	fi
 }
 
-# json_get EXPR: evaluate a small Python expression on JSON from stdin (d is the document).
+# json_get EXPR: evaluate a Python expression (printed) or statements (asserting) on JSON
+# from stdin; d is the document.
 json_get() {
 	/usr/bin/python3 -c '
 import json, sys
@@ -235,7 +241,12 @@ expr = sys.argv[1]
 if expr == "names_first":
     print(next(iter(d["names"]), ""))
 else:
-    print(eval(expr))
+    try:
+        code = compile(expr, "json_get", "eval")
+    except SyntaxError:
+        exec(expr)  # statements: assertions decide
+    else:
+        print(eval(code))
 ' "$1"
 }
 

@@ -5,6 +5,8 @@
  *   -m conn   a new TCP connection per request (the default)
  *   -m udp    a new UDP socket (new source port) per request
  *   -m keep   -c N kept-alive TCP connections, each asked once per round
+ *   -q LINE   the request line (default "name"; "whoami" makes the answer carry the
+ *             source address the backend saw)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,6 +34,8 @@ static int n_names;
 static long sent, ok, failed;
 static long errors[134];
 static long *lat_us;
+static char request[128] = "name\n";
+static size_t request_len = 5;
 static size_t n_lat, cap_lat;
 
 static void on_signal(int sig)
@@ -154,7 +158,7 @@ static void one_conn(const struct sockaddr_in *dst, int timeout_ms)
 		record(-fd, NULL, t0);
 		return;
 	}
-	err = send(fd, "name\n", 5, MSG_NOSIGNAL) == 5 ? 0 : errno;
+	err = send(fd, request, request_len, MSG_NOSIGNAL) == (ssize_t)request_len ? 0 : errno;
 	if (!err)
 		err = read_answer(fd, answer, sizeof(answer), timeout_ms);
 	record(err, answer, t0);
@@ -173,7 +177,8 @@ static void one_udp(const struct sockaddr_in *dst, int timeout_ms)
 		return;
 	}
 	/* connect() so that an ICMP port unreachable comes back as ECONNREFUSED. */
-	if (connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) || send(fd, "name\n", 5, 0) != 5)
+	if (connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) ||
+	    send(fd, request, request_len, 0) != (ssize_t)request_len)
 		err = errno;
 	if (!err)
 		err = wait_fd(fd, POLLIN, timeout_ms);
@@ -217,9 +222,11 @@ static void summary(double elapsed, int keep_fds[], char keep_names[][64], int n
 		}
 	printf("}");
 	if (n_keep) {
+		/* Each kept connection: the backend it was on, and whether it still works. */
 		printf(",\"connections\":[");
 		for (i = 0; i < n_keep; i++)
-			printf("%s\"%s\"", i ? "," : "", keep_fds[i] >= 0 ? keep_names[i] : "(lost)");
+			printf("%s{\"backend\":\"%s\",\"ok\":%s}", i ? "," : "", keep_names[i],
+			       keep_fds[i] >= 0 ? "true" : "false");
 		printf("]");
 	}
 	printf("}\n");
@@ -236,7 +243,7 @@ int main(int argc, char **argv)
 	long max_requests = 0;
 	char *colon;
 
-	while ((c = getopt(argc, argv, "t:m:r:d:c:n:T:h")) != -1) {
+	while ((c = getopt(argc, argv, "t:m:r:d:c:n:T:q:h")) != -1) {
 		switch (c) {
 		case 't':
 			target = optarg;
@@ -259,10 +266,14 @@ int main(int argc, char **argv)
 		case 'T':
 			timeout_ms = atoi(optarg);
 			break;
+		case 'q':
+			snprintf(request, sizeof(request), "%.120s\n", optarg);
+			request_len = strlen(request);
+			break;
 		default:
 			fprintf(stderr,
 				"Usage: kbpf-loadgen -t IP:PORT [-m conn|udp|keep] [-r PER_SECOND] [-d SECONDS]\n"
-				"                    [-n REQUESTS] [-c CONNECTIONS] [-T TIMEOUT_MS]\n"
+				"                    [-n REQUESTS] [-c CONNECTIONS] [-T TIMEOUT_MS] [-q LINE]\n"
 				"Runs until -d/-n is reached or SIGINT/SIGTERM; prints a JSON summary.\n");
 			return c == 'h' ? 0 : 2;
 		}
@@ -329,7 +340,8 @@ int main(int argc, char **argv)
 					record(ENOTCONN, NULL, t0);
 					continue;
 				}
-				err = send(keep_fds[i], "name\n", 5, MSG_NOSIGNAL) == 5 ? 0 : errno;
+				err = send(keep_fds[i], request, request_len, MSG_NOSIGNAL) ==
+						      (ssize_t)request_len ? 0 : errno;
 				if (!err)
 					err = read_answer(keep_fds[i], answer, sizeof(answer), timeout_ms);
 				if (!err && keep_names[i][0] && strcmp(keep_names[i], answer))

@@ -1,6 +1,7 @@
 /* testsrv.c — kbpf-testsrv: a test backend that answers with its own name over TCP and
- * UDP. A TCP line gets "NAME\n" back (a connection may ask many times); an HTTP GET gets
- * an HTTP/1.0 response with body "NAME\n" and the connection is closed. */
+ * UDP. A TCP line gets "NAME\n" back (a connection may ask many times); the line
+ * "whoami" gets "NAME PEER-ADDRESS:PORT\n" (to see whether a client source was kept); an
+ * HTTP GET gets an HTTP/1.0 response with body "NAME\n" and the connection is closed. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -17,12 +18,29 @@
 
 struct conn {
 	int fd;
+	char peer[64];
 	int http; /* -1 unknown, 0 lines, 1 HTTP */
 	char buf[2048];
 	size_t len;
 };
 
 static const char *name = "testsrv";
+
+static void answer(char *reply, size_t len, const char *line, const char *peer)
+{
+	if (!strncmp(line, "whoami", 6))
+		snprintf(reply, len, "%s %s\n", name, peer);
+	else
+		snprintf(reply, len, "%s\n", name);
+}
+
+static void peer_str(const struct sockaddr_in *sa, char *buf, size_t len)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &sa->sin_addr, ip, sizeof(ip));
+	snprintf(buf, len, "%s:%u", ip, ntohs(sa->sin_port));
+}
 
 static int listen_on(int type, struct sockaddr_in *sa)
 {
@@ -79,7 +97,8 @@ static int serve(struct conn *c)
 	while ((nl = memchr(c->buf, '\n', c->len))) {
 		size_t used = nl - c->buf + 1;
 
-		snprintf(reply, sizeof(reply), "%s\n", name);
+		*nl = 0;
+		answer(reply, sizeof(reply), c->buf, c->peer);
 		send_all(c->fd, reply, strlen(reply));
 		memmove(c->buf, c->buf + used, c->len - used);
 		c->len -= used;
@@ -143,23 +162,33 @@ int main(int argc, char **argv)
 			}
 		}
 		if (pfd[0].revents & POLLIN) {
+			struct sockaddr_in from;
+			socklen_t fl = sizeof(from);
 			int fd;
 
-			while ((fd = accept4(tfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+			while ((fd = accept4(tfd, (struct sockaddr *)&from, &fl,
+					     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 				if (n == MAX_CONNS) {
 					close(fd);
 					continue;
 				}
-				conns[n++] = (struct conn){ .fd = fd, .http = -1 };
+				conns[n] = (struct conn){ .fd = fd, .http = -1 };
+				peer_str(&from, conns[n].peer, sizeof(conns[n].peer));
+				n++;
+				fl = sizeof(from);
 			}
 		}
 		if (pfd[1].revents & POLLIN) {
 			struct sockaddr_in from;
 			socklen_t fl = sizeof(from);
-			char buf[2048], reply[256];
+			char buf[2048], reply[256], peer[64];
+			ssize_t r;
 
-			while (recvfrom(ufd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl) >= 0) {
-				snprintf(reply, sizeof(reply), "%s\n", name);
+			while ((r = recvfrom(ufd, buf, sizeof(buf) - 1, 0, (struct sockaddr *)&from,
+					     &fl)) >= 0) {
+				buf[r] = 0;
+				peer_str(&from, peer, sizeof(peer));
+				answer(reply, sizeof(reply), buf, peer);
 				sendto(ufd, reply, strlen(reply), 0, (struct sockaddr *)&from, fl);
 				fl = sizeof(from);
 			}
