@@ -15,7 +15,7 @@ msg      = $(if $(filter 1,$(V)),,@printf '  %-9s %s\n' '$(1)' '$(2)')
 ARCH       := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CFLAGS     ?= -O2 -g
 CFLAGS     += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -MMD -MP
-INCLUDES   := -I$(BUILD)/include -Ibpf -Ilib -Iuserspace
+INCLUDES   := -I$(BUILD)/include -Ibpf -Ilib -Iuserspace -Itests/bpf
 LDLIBS     := -lbpf -lelf -lz -ljansson
 # -mcpu=v3 (ALU32, JMP32) is accepted by every kernel of the vmtest matrix (5.10+).
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror

@@ -13,6 +13,9 @@ const volatile __u32 ct_timeout_tcp_syn = CT_TIMEOUT_TCP_SYN;
 const volatile __u32 ct_timeout_tcp = CT_TIMEOUT_TCP;
 const volatile __u32 ct_timeout_tcp_close = CT_TIMEOUT_TCP_CLOSE;
 const volatile __u32 ct_timeout_udp = CT_TIMEOUT_UDP;
+/* bpf_ktime_get_coarse_ns exists (5.11+): a fraction of bpf_ktime_get_ns's cost per packet,
+ * and the same clock at second resolution. Set by the agent after probing the kernel. */
+const volatile bool coarse_clock = false;
 
 /* Where the packet is handled; it decides which backend set of a frontend applies. */
 #define LB4_HOOK_EXTERNAL 0 /* XDP on a node device: traffic from outside the node */
@@ -36,8 +39,11 @@ struct lb4_nat {
 
 #define NSEC_PER_SEC_ 1000000000ULL
 
+/* CLOCK_MONOTONIC seconds, as userspace reads them for expiry. */
 static __always_inline __u32 now_sec(void)
 {
+	if (coarse_clock)
+		return bpf_ktime_get_coarse_ns() / NSEC_PER_SEC_;
 	return bpf_ktime_get_ns() / NSEC_PER_SEC_;
 }
 
@@ -339,10 +345,13 @@ static __always_inline int lb4_reverse(__be32 saddr, __be32 daddr, __be16 sport,
 	};
 	struct lb4_revnat *rn;
 	struct ct4_entry *ce;
-	__u32 now = now_sec();
+	__u32 now;
 
 	ce = bpf_map_lookup_elem(&ct4, &rk);
-	if (!ce || ce->expires <= now)
+	if (!ce)
+		return LB4_PASS; /* the common case for traffic of no Service: no clock read */
+	now = now_sec();
+	if (ce->expires <= now)
 		return LB4_PASS;
 	rn = bpf_map_lookup_elem(&lb4_revnat, &ce->rev_nat_id);
 	if (!rn)

@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <uthash.h>
+#include <utlist.h>
 
 #include "kbpf_lb.skel.h"
 #include "lb_dataplane.h"
@@ -59,6 +60,8 @@ struct mset {
 	UT_hash_handle hh_content;
 };
 
+struct mowner;
+
 struct mfrontend {
 	struct lb4_key key;
 	struct lb4_service val;
@@ -67,6 +70,16 @@ struct mfrontend {
 	__u32 *keep; /* backend ids this frontend keeps alive */
 	__u32 n_keep;
 	__u64 seen;
+	struct mowner *by; /* the Service it belongs to */
+	struct mfrontend *prev, *next; /* in by->frontends */
+	UT_hash_handle hh;
+};
+
+/* A Service's frontends, so that a sync of one Service costs what that Service has, not
+ * what the node has. */
+struct mowner {
+	char name[LB4_NAME_LEN];
+	struct mfrontend *frontends;
 	UT_hash_handle hh;
 };
 
@@ -80,6 +93,7 @@ struct lb_dp {
 	struct mbackend *backends, *backends_by_id;
 	struct mset *sets, *sets_by_content;
 	struct mfrontend *frontends;
+	struct mowner *owners;
 	__u64 gen;
 	int ncpus;
 };
@@ -384,6 +398,39 @@ static void owner_of(char *owner, const char *name)
 	owner[len] = 0;
 }
 
+static void owner_detach(struct lb_dp *dp, struct mfrontend *f)
+{
+	struct mowner *o = f->by;
+
+	if (!o)
+		return;
+	DL_DELETE(o->frontends, f);
+	f->by = NULL;
+	if (!o->frontends) {
+		HASH_DEL(dp->owners, o);
+		free(o);
+	}
+}
+
+static int owner_attach(struct lb_dp *dp, struct mfrontend *f, const char *owner)
+{
+	struct mowner *o;
+
+	owner_detach(dp, f);
+	snprintf(f->owner, sizeof(f->owner), "%s", owner);
+	HASH_FIND_STR(dp->owners, f->owner, o);
+	if (!o) {
+		o = calloc(1, sizeof(*o));
+		if (!o)
+			return -ENOMEM;
+		snprintf(o->name, sizeof(o->name), "%s", f->owner);
+		HASH_ADD_STR(dp->owners, name, o);
+	}
+	DL_APPEND(o->frontends, f);
+	f->by = o;
+	return 0;
+}
+
 static int stats_zero(struct lb_dp *dp, __u32 id)
 {
 	size_t sz = (size_t)dp->ncpus * sizeof(struct lb4_stats);
@@ -409,6 +456,7 @@ static void frontend_destroy(struct lb_dp *dp, struct mfrontend *f, struct lb_sy
 	/* Reverse NAT stays until the id is reused: late replies still find their frontend. */
 	map_delete(dp->fd_names, &f->val.id);
 	pool_free(&dp->fe_ids, f->val.id);
+	owner_detach(dp, f);
 	HASH_DEL(dp->frontends, f);
 	free(f->keep);
 	free(f);
@@ -492,9 +540,10 @@ static int frontend_apply(struct lb_dp *dp, const struct lb_desired *d,
 	if (fresh || strcmp(f->name, fs->name)) {
 		snprintf(nm.name, sizeof(nm.name), "%s", fs->name);
 		snprintf(f->name, sizeof(f->name), "%s", fs->name);
-		snprintf(f->owner, sizeof(f->owner), "%s", fs->owner);
 		map_update(dp->fd_names, &v.id, &nm, "lb4_names");
 	}
+	if ((fresh || strcmp(f->owner, fs->owner)) && (err = owner_attach(dp, f, fs->owner)))
+		goto out;
 	if (fresh || memcmp(&v, &f->val, sizeof(v))) {
 		/* The flip: one update switches both sets and the flags at once. */
 		if ((err = map_update(dp->fd_services, &fs->key, &v, "lb4_services")))
@@ -571,13 +620,19 @@ int lb_dp_sync_scope(struct lb_dp *dp, const struct lb_desired *d, const char *o
 		if (err)
 			goto out;
 	}
-	/* 3. Frontends no longer wanted. */
-	HASH_ITER(hh, dp->frontends, f, ftmp) {
-		if (f->seen == dp->gen)
-			continue;
-		if (owner && strcmp(f->owner, owner))
-			continue;
-		frontend_destroy(dp, f, st);
+	/* 3. Frontends no longer wanted: the owner's, or all. */
+	if (owner) {
+		struct mowner *o;
+
+		HASH_FIND_STR(dp->owners, owner, o);
+		if (o)
+			DL_FOREACH_SAFE(o->frontends, f, ftmp)
+				if (f->seen != dp->gen)
+					frontend_destroy(dp, f, st);
+	} else {
+		HASH_ITER(hh, dp->frontends, f, ftmp)
+			if (f->seen != dp->gen)
+				frontend_destroy(dp, f, st);
 	}
 out:
 	/* Backends kept by no frontend retire: a full sync looks at all of them (after a
@@ -782,8 +837,10 @@ static int rebuild_view(struct lb_dp *dp)
 		pool_mark(&dp->fe_ids, f->val.id);
 		if (!bpf_map_lookup_elem(dp->fd_names, &f->val.id, &nm))
 			snprintf(f->name, sizeof(f->name), "%s", nm.name);
-		owner_of(f->owner, f->name);
 		HASH_ADD(hh, dp->frontends, key, sizeof(f->key), f);
+		owner_of(nm.name, f->name);
+		if ((err = owner_attach(dp, f, nm.name)))
+			return err;
 		if ((err = load_set(dp, f->val.ext_set, f->val.ext_count)) ||
 		    (err = load_set(dp, f->val.int_set, f->val.int_count)))
 			return err;
@@ -989,6 +1046,10 @@ int lb_dp_open(const struct lb_config *cfg, struct lb_dp **out)
 	set_size(dp->skel->maps.lb4_slots, cfg->max_slots);
 	set_size(dp->skel->maps.ct4, cfg->ct_max);
 	set_size(dp->skel->maps.lb4_affinity, cfg->max_affinity);
+	/* Older kernels (5.10) lack the coarse clock; the verifier never sees the call then,
+	 * as the branch on the frozen rodata is dead. */
+	dp->skel->rodata->coarse_clock =
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_ktime_get_coarse_ns, NULL) > 0;
 	dp->skel->rodata->node_ip = cfg->node_ip;
 	dp->skel->rodata->hairpin_ip = cfg->hairpin_ip;
 	if (cfg->snat_port_min && cfg->snat_port_max >= cfg->snat_port_min) {
@@ -1055,6 +1116,7 @@ void lb_dp_close(struct lb_dp *dp)
 	if (!dp)
 		return;
 	HASH_ITER(hh, dp->frontends, f, ftmp) {
+		owner_detach(dp, f);
 		HASH_DEL(dp->frontends, f);
 		free(f->keep);
 		free(f);
