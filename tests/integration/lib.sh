@@ -166,13 +166,16 @@ setup_topology() {
 		in_ns "$NS_NODE2" ip addr add "$NODE2_IP/24" dev eth0
 		in_ns "$NS_NODE2" ip link set eth0 up
 		# Pod CIDRs are routed to their node over the node network.
-		in_ns "$NS_NODE" ip route add 10.244.1.0/24 via "$NODE2_IP"
 		in_ns "$NS_NODE2" ip route add 10.244.0.0/24 via "$NODE_IP"
 	fi
 	in_ns "$NS_EXT" ip addr add "$EXT_IP/24" dev eth0
 	in_ns "$NS_EXT" ip link set eth0 up
 	in_ns "$NS_NODE" ip addr add "$NODE_IP/24" dev eth0
 	in_ns "$NS_NODE" ip link set eth0 up
+	# (Only now is the gateway on a connected network of node 1.)
+	if [ "$nodes" = 2 ]; then
+		in_ns "$NS_NODE" ip route add 10.244.1.0/24 via "$NODE2_IP"
+	fi
 	for i in $(seq 1 "$npods"); do
 		add_pod "$i" "$NS_NODE" "10.244.0.1$i"
 	done
@@ -252,14 +255,14 @@ else:
 
 # A v1 List with one Service (ClusterIP 10.96.0.100:80, NodePort 30080 on TCP and UDP)
 # and one EndpointSlice naming the given pods (index:ready[:node] ...).
-# Environment: SVC_TYPE, SVC_EXTRA (JSON merged into spec), NODE_OF_POD.
+# Environment: SVC_TYPE, SVC_EXTRA (JSON merged into spec), NODE_OF_POD, NODE_PORT (30080).
 write_objects() {
 	local out=$1
 	shift
-	/usr/bin/python3 - "$out" "$NODE" "$NODE2" "${SVC_TYPE:-NodePort}" "${SVC_EXTRA:-{\}}" "$@" <<'EOF'
+	/usr/bin/python3 - "$out" "$NODE" "$NODE2" "${SVC_TYPE:-NodePort}" "${SVC_EXTRA:-{\}}" "${NODE_PORT:-30080}" "$@" <<'EOF'
 import json, sys
-out, node1, node2, svc_type, extra = sys.argv[1:6]
-pods = sys.argv[6:]
+out, node1, node2, svc_type, extra, node_port = sys.argv[1:7]
+pods = sys.argv[7:]
 spec = {
     "type": svc_type,
     "clusterIP": "10.96.0.100",
@@ -270,8 +273,8 @@ spec = {
     ],
 }
 if svc_type in ("NodePort", "LoadBalancer"):
-    spec["ports"][0]["nodePort"] = 30080
-    spec["ports"][1]["nodePort"] = 30080
+    spec["ports"][0]["nodePort"] = int(node_port)
+    spec["ports"][1]["nodePort"] = int(node_port)
 spec.update(json.loads(extra))
 svc = {"apiVersion": "v1", "kind": "Service",
        "metadata": {"name": "web", "namespace": "default"}, "spec": spec}
