@@ -163,7 +163,7 @@ static void bench(unsigned int n, int repeat, int new_flows, int changes, struct
 		.max_services = 2 * n + 1024,
 		.max_backends = ENDPOINTS_PER_SERVICE * n + 1024,
 		.max_slots = 8 * ENDPOINTS_PER_SERVICE * n + 4096,
-		.ct_max = 2 * new_flows + 4096,
+		.ct_max = 8 * new_flows + 4096, /* no LRU eviction during the run */
 	};
 	char eip[16], cip[16], owner[64];
 	struct lb_desired d = {};
