@@ -107,12 +107,13 @@ bench-dataplane: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS)
 	$(Q)$(BUILD)/tests/bench_dataplane
 
+# Until kbpfctl up brings a whole cluster: a one-node data-plane sandbox (scripts/sandbox.sh).
 up: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(BUILD)/bin/kbpfctl up
+	$(Q)scripts/sandbox.sh up
 
 down:
-	$(Q)$(BUILD)/bin/kbpfctl down
+	$(Q)scripts/sandbox.sh down
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

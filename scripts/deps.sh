@@ -8,7 +8,7 @@ clang llvm gcc make pkg-config
 libbpf-dev bpftool libelf-dev zlib1g-dev
 libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev libyaml-dev uthash-dev
 libcmocka-dev
-iproute2 ethtool procps iptables nftables
+iproute2 ethtool procps iptables nftables busybox-static
 "
 
 missing=""

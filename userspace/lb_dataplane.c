@@ -1316,7 +1316,10 @@ int lb_dp_remove(const char *root)
 	struct dirent *de;
 	DIR *dir;
 
-	/* TC filters of ours in this namespace (handle, priority and program name). */
+	/* TC filters of ours in this namespace (handle, priority and program name). Devices
+	 * without clsact make libbpf complain: those complaints say nothing here. */
+	libbpf_print_fn_t print = libbpf_set_print(NULL);
+
 	for (it = ifs; it && it->if_index; it++) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = it->if_index,
 			    .attach_point = BPF_TC_INGRESS);
@@ -1331,6 +1334,7 @@ int lb_dp_remove(const char *root)
 		if (!bpf_tc_detach(&hook, &opts))
 			pr_info("TC filter removed from %s\n", it->if_name);
 	}
+	libbpf_set_print(print);
 	if (ifs)
 		if_freenameindex(ifs);
 
