@@ -2,6 +2,8 @@
 # `make V=1` shows the commands.
 .DELETE_ON_ERROR:
 .SUFFIXES:
+# Keep skeletons and objects: they are intermediates of pattern rules, not throwaways.
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 BUILD   := build

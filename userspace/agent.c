@@ -477,6 +477,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	scan_pod_devices(&a);
+	lb_dp_finish_migrations(a.dp);
 	ret = a.once ? 0 : run(&a);
 	lb_dp_close(a.dp);
 	return ret;

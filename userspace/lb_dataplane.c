@@ -83,8 +83,20 @@ struct mowner {
 	UT_hash_handle hh;
 };
 
+/* A pinned map that no longer matches the program's definition (size or flags changed):
+ * moved aside under <name>_old, recreated, its entries copied over in two passes. */
+struct migration {
+	char path[PATH_MAX];
+	int old_fd;
+	struct bpf_map *map;
+};
+
+#define MAX_MIGRATIONS 16
+
 struct lb_dp {
 	struct kbpf_lb_bpf *skel;
+	struct migration migs[MAX_MIGRATIONS];
+	size_t n_migs;
 	char root[PATH_MAX];
 	bool pinned;
 	int fd_services, fd_slots, fd_backends, fd_revnat, fd_ct, fd_affinity, fd_stats;
@@ -915,14 +927,6 @@ static int ensure_bpffs(const char *root)
 	return 0;
 }
 
-/* A pinned map that no longer matches the program's definition (size or flags changed):
- * move it aside, let libbpf create the new one, then copy the entries over. */
-struct migration {
-	char path[PATH_MAX];
-	int old_fd;
-	struct bpf_map *map;
-};
-
 static int check_pin(struct bpf_map *map, const char *path, struct migration *mig)
 {
 	struct bpf_map_info info = {};
@@ -946,7 +950,8 @@ static int check_pin(struct bpf_map *map, const char *path, struct migration *mi
 	pr_info("pinned map %s differs from this build (max_entries %u -> %u, value size %u -> %u): migrating its entries\n",
 		path, info.max_entries, bpf_map__max_entries(map), info.value_size,
 		bpf_map__value_size(map));
-	if (pathf(mig->path, sizeof(mig->path), "%s.old", path) < 0) {
+	/* bpffs refuses names with dots. */
+	if (pathf(mig->path, sizeof(mig->path), "%s_old", path) < 0) {
 		close(fd);
 		return -ENAMETOOLONG;
 	}
@@ -960,46 +965,81 @@ static int check_pin(struct bpf_map *map, const char *path, struct migration *mi
 	return 0;
 }
 
-static void migrate(struct migration *mig)
+static bool same_layout(struct migration *mig)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
-	void *key, *next, *val;
-	size_t vsz;
+
+	return !bpf_obj_get_info_by_fd(mig->old_fd, &info, &len) &&
+	       info.type == bpf_map__type(mig->map) && info.key_size == bpf_map__key_size(mig->map) &&
+	       info.value_size == bpf_map__value_size(mig->map);
+}
+
+/* Copy the old map's entries into the new one; returns how many were written. */
+static int copy_entries(struct migration *mig, __u64 flags)
+{
+	__u32 ksz = bpf_map__key_size(mig->map);
+	size_t vsz = bpf_map__value_size(mig->map);
+	enum bpf_map_type t = bpf_map__type(mig->map);
 	int new_fd = bpf_map__fd(mig->map), copied = 0;
+	void *key, *next, *val;
 	bool first = true;
 
-	if (bpf_obj_get_info_by_fd(mig->old_fd, &info, &len))
-		goto out;
-	if (info.type != bpf_map__type(mig->map) || info.key_size != bpf_map__key_size(mig->map) ||
-	    info.value_size != bpf_map__value_size(mig->map)) {
-		pr_warn("%s: layout changed, entries not carried over; the next sync refills it\n",
-			bpf_map__name(mig->map));
-		goto out;
-	}
-	vsz = info.value_size;
-	if (info.type == BPF_MAP_TYPE_PERCPU_ARRAY || info.type == BPF_MAP_TYPE_PERCPU_HASH ||
-	    info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH)
+	if (t == BPF_MAP_TYPE_PERCPU_ARRAY || t == BPF_MAP_TYPE_PERCPU_HASH ||
+	    t == BPF_MAP_TYPE_LRU_PERCPU_HASH)
 		vsz = ((vsz + 7) & ~7UL) * libbpf_num_possible_cpus();
-	key = calloc(1, info.key_size);
-	next = calloc(1, info.key_size);
+	key = calloc(1, ksz);
+	next = calloc(1, ksz);
 	val = calloc(1, vsz);
 	while (key && next && val &&
 	       !bpf_map_get_next_key(mig->old_fd, first ? NULL : key, next)) {
 		first = false;
-		memcpy(key, next, info.key_size);
+		memcpy(key, next, ksz);
 		if (bpf_map_lookup_elem(mig->old_fd, key, val))
 			continue;
-		if (!bpf_map_update_elem(new_fd, key, val, BPF_ANY))
+		if (!bpf_map_update_elem(new_fd, key, val, flags))
 			copied++;
 	}
-	pr_info("%s: %d entries carried over\n", bpf_map__name(mig->map), copied);
 	free(key);
 	free(next);
 	free(val);
-out:
+	return copied;
+}
+
+static void migration_end(struct migration *mig)
+{
 	unlink(mig->path);
 	close(mig->old_fd);
+	mig->old_fd = -1;
+}
+
+/* First pass, right after load: the old programs still write the old map. */
+static void migrate_start(struct migration *mig)
+{
+	if (!same_layout(mig)) {
+		pr_warn("%s: layout changed, entries not carried over; the next sync refills it\n",
+			bpf_map__name(mig->map));
+		migration_end(mig);
+		return;
+	}
+	pr_info("%s: %d entries carried over\n", bpf_map__name(mig->map),
+		copy_entries(mig, BPF_ANY));
+}
+
+void lb_dp_finish_migrations(struct lb_dp *dp)
+{
+	size_t i;
+
+	for (i = 0; i < dp->n_migs; i++) {
+		if (dp->migs[i].old_fd < 0)
+			continue;
+		/* Second pass, once the new programs run: what the old ones wrote meanwhile
+		 * (never over what the new ones wrote). */
+		pr_info("%s: %d more entries carried over; migration done\n",
+			bpf_map__name(dp->migs[i].map), copy_entries(&dp->migs[i], BPF_NOEXIST));
+		migration_end(&dp->migs[i]);
+	}
+	dp->n_migs = 0;
 }
 
 static void set_size(struct bpf_map *map, __u32 n)
@@ -1010,8 +1050,7 @@ static void set_size(struct bpf_map *map, __u32 n)
 
 int lb_dp_open(const struct lb_config *cfg, struct lb_dp **out)
 {
-	struct migration migs[16] = {};
-	struct bpf_map *maps[16];
+	struct bpf_map *maps[MAX_MIGRATIONS];
 	size_t n_maps = 0, i;
 	struct lb_dp *dp;
 	char path[PATH_MAX];
@@ -1020,8 +1059,8 @@ int lb_dp_open(const struct lb_config *cfg, struct lb_dp **out)
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return -ENOMEM;
-	for (i = 0; i < 16; i++)
-		migs[i].old_fd = -1;
+	for (i = 0; i < MAX_MIGRATIONS; i++)
+		dp->migs[i].old_fd = -1;
 	dp->ncpus = libbpf_num_possible_cpus();
 	dp->pinned = !cfg->no_pin;
 	snprintf(dp->root, sizeof(dp->root), "%s", cfg->bpffs_root ? cfg->bpffs_root : "");
@@ -1064,7 +1103,7 @@ int lb_dp_open(const struct lb_config *cfg, struct lb_dp **out)
 		for (i = 0; i < n_maps; i++) {
 			if ((err = pathf(path, sizeof(path), "%s/%s", dp->root,
 					 bpf_map__name(maps[i]))) ||
-			    (err = check_pin(maps[i], path, &migs[i]))) {
+			    (err = check_pin(maps[i], path, &dp->migs[i]))) {
 				pr_warn("checking pinned map %s: %s\n", path, strerror(-err));
 				goto fail;
 			}
@@ -1076,9 +1115,10 @@ int lb_dp_open(const struct lb_config *cfg, struct lb_dp **out)
 		pr_warn("loading the BPF programs: %s\n", strerror(-err));
 		goto fail;
 	}
+	dp->n_migs = n_maps;
 	for (i = 0; i < n_maps; i++)
-		if (migs[i].old_fd >= 0)
-			migrate(&migs[i]);
+		if (dp->migs[i].old_fd >= 0)
+			migrate_start(&dp->migs[i]);
 
 	dp->fd_services = bpf_map__fd(dp->skel->maps.lb4_services);
 	dp->fd_slots = bpf_map__fd(dp->skel->maps.lb4_slots);
@@ -1100,9 +1140,20 @@ int lb_dp_open(const struct lb_config *cfg, struct lb_dp **out)
 	*out = dp;
 	return 0;
 fail:
-	for (i = 0; i < 16; i++)
-		if (migs[i].old_fd >= 0)
-			close(migs[i].old_fd);
+	/* Put maps that were moved aside back: nothing may be lost on a failed start. */
+	for (i = 0; i < MAX_MIGRATIONS; i++) {
+		struct migration *m = &dp->migs[i];
+		char orig[PATH_MAX];
+
+		if (m->old_fd < 0)
+			continue;
+		snprintf(orig, sizeof(orig), "%.*s", (int)(strlen(m->path) - 4), m->path);
+		if (!dp->skel || !bpf_map__is_pinned(m->map) || unlink(orig) == 0)
+			rename(m->path, orig);
+		close(m->old_fd);
+		m->old_fd = -1;
+	}
+	dp->n_migs = 0;
 	lb_dp_close(dp);
 	return err;
 }
@@ -1115,6 +1166,7 @@ void lb_dp_close(struct lb_dp *dp)
 
 	if (!dp)
 		return;
+	lb_dp_finish_migrations(dp);
 	HASH_ITER(hh, dp->frontends, f, ftmp) {
 		owner_detach(dp, f);
 		HASH_DEL(dp->frontends, f);
@@ -1196,7 +1248,12 @@ static int tc_attach(int ifindex, const char *ifname, int prog_fd)
 		    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
 	int err;
 
+	libbpf_print_fn_t print;
+
+	/* An existing clsact is fine (-EEXIST); libbpf would print the kernel's complaint. */
+	print = libbpf_set_print(NULL);
 	err = bpf_tc_hook_create(&hook);
+	libbpf_set_print(print);
 	if (err && err != -EEXIST) {
 		pr_warn("creating the clsact qdisc on %s: %s\n", ifname, strerror(-err));
 		return err;

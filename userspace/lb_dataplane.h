@@ -56,6 +56,11 @@ int lb_dp_attach_device(struct lb_dp *dp, const char *ifname, enum lb_xdp_mode m
 /* TC ingress on the host side of a pod veth; replaces kbpf's own filter atomically. */
 int lb_dp_attach_pod(struct lb_dp *dp, const char *ifname);
 
+/* A pinned map whose definition changed was recreated at open and its entries copied;
+ * once the new programs are attached, copy what the old ones wrote meanwhile and drop the
+ * old map. lb_dp_close does it too. */
+void lb_dp_finish_migrations(struct lb_dp *dp);
+
 /* Make the maps hold exactly the desired state. Order keeps every packet consistent:
  * backends, then new sets, then frontend flips; old sets and backends retire. */
 int lb_dp_sync(struct lb_dp *dp, const struct lb_desired *d, struct lb_sync_stats *st);

@@ -603,6 +603,57 @@ static void test_spread_and_affinity(void **state)
 	}
 }
 
+/* ClientIP affinity holds within its timeout and lapses after it. */
+static void test_affinity_timeout(void **state)
+{
+	struct pkt_spec syn = TCP_SYN("10.244.0.50", 46500, "10.96.0.30", 80);
+	struct lb4_key key = { .addr = ip4("10.96.0.30"), .port = htons(80),
+			       .proto = IPPROTO_TCP };
+	int fd_aff = lb_dp_map_fd(dp, "lb4_affinity");
+	struct lb4_affinity_key ak = { .client = ip4("10.244.0.50") };
+	struct lb4_affinity aff;
+	struct lb4_service svc;
+	struct lb4_slot_key sk;
+	__u32 hashed, other_id = 0, other_addr = 0, id;
+	__u8 out[PKT_MAX];
+	struct pkt_view v;
+	size_t out_len;
+
+	(void)state;
+	reset_flows();
+	assert_int_equal(bpf_map_lookup_elem(lb_dp_map_fd(dp, "lb4_services"), &key, &svc), 0);
+	assert_int_equal(svc.affinity_timeout, 60);
+	assert_int_equal(run_spec("kbpf_tc_pod", &syn, &v, out, &out_len), TC_ACT_OK);
+	hashed = v.daddr; /* what the flow hash picks for this tuple */
+
+	/* Point the client's affinity at another backend of the set. */
+	for (sk.set = svc.int_set, sk.slot = 0; sk.slot < svc.int_count; sk.slot++) {
+		struct lb4_backend be;
+
+		assert_int_equal(bpf_map_lookup_elem(lb_dp_map_fd(dp, "lb4_slots"), &sk, &id), 0);
+		assert_int_equal(bpf_map_lookup_elem(lb_dp_map_fd(dp, "lb4_backends"), &id, &be), 0);
+		if (be.addr != hashed) {
+			other_id = id;
+			other_addr = be.addr;
+			break;
+		}
+	}
+	assert_int_not_equal(other_addr, 0);
+	ak.svc_id = svc.id;
+	aff = (struct lb4_affinity){ .backend_id = other_id, .last_used = lb_now_sec() };
+	map_clear("ct4");
+	assert_int_equal(bpf_map_update_elem(fd_aff, &ak, &aff, BPF_ANY), 0);
+	assert_int_equal(run_spec("kbpf_tc_pod", &syn, &v, out, &out_len), TC_ACT_OK);
+	assert_int_equal(v.daddr, other_addr);
+
+	/* 61 s later the affinity has lapsed: the hash decides again. */
+	aff.last_used = lb_now_sec() - 61;
+	map_clear("ct4");
+	assert_int_equal(bpf_map_update_elem(fd_aff, &ak, &aff, BPF_ANY), 0);
+	assert_int_equal(run_spec("kbpf_tc_pod", &syn, &v, out, &out_len), TC_ACT_OK);
+	assert_int_equal(v.daddr, hashed);
+}
+
 /* Terminating endpoints keep their flows and get no new ones; removed ones lose them. */
 static void test_terminating_endpoint(void **state)
 {
@@ -875,6 +926,7 @@ int main(void)
 		cmocka_unit_test(test_hairpin_reply),
 		cmocka_unit_test(test_established_and_ct_contents),
 		cmocka_unit_test(test_spread_and_affinity),
+		cmocka_unit_test(test_affinity_timeout),
 		cmocka_unit_test(test_terminating_endpoint),
 		cmocka_unit_test(test_set_flip),
 		cmocka_unit_test(test_reject),

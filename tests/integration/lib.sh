@@ -188,16 +188,17 @@ setup_topology() {
 
 # start_agent OBJECTS_FILE [extra flags]: the agent for node 1, in its namespace.
 start_agent() {
-	local file=$1
+	local file=$1 started
 	shift
+	started=$(grep -c "running;" "$WORK/agent.log" 2>/dev/null)
 	nsenter --net=/run/netns/"$NS_NODE" "$AGENT" --from-file "$file" \
 		--hostname-override "$NODE" --node-ip "$NODE_IP" --devices eth0 \
 		--bpffs-root "$BPFFS" "$@" >>"$WORK/agent.log" 2>&1 &
 	AGENT_PID=$!
 	PIDS="$PIDS $AGENT_PID"
-	# Ready when the XDP link is pinned and the first sync is logged.
+	# Ready when this agent says it is running: synced, attached, migrated.
 	for _ in $(seq 1 100); do
-		if [ -e "$BPFFS/links/xdp_eth0" ] && grep -q "synced" "$WORK/agent.log"; then
+		if [ "$(grep -c "running;" "$WORK/agent.log")" -gt "${started:-0}" ]; then
 			return 0
 		fi
 		kill -0 "$AGENT_PID" 2>/dev/null || break

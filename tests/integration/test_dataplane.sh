@@ -3,7 +3,7 @@
 # kbpf-agent (XDP on eth0, TC on the pod veths) and three backend pods that answer with
 # their name. TAP output.
 . "$(dirname "$0")/lib.sh"
-trap cleanup EXIT
+trap "cp \$WORK/agent.log /tmp/agent-last.log 2>/dev/null; cleanup" EXIT
 require_root_tools
 
 setup_topology 3
@@ -126,6 +126,20 @@ check "SIGKILL and restart of the agent under ClusterIP UDP load loses no reques
 ids_after=$(bpftool -j map show pinned "$BPFFS/lb4_services" | json_get 'd["id"]')
 check "the restarted agent reuses the pinned maps (map id $ids_before)" [ "$ids_before" = "$ids_after" ]
 check "the restarted agent changed no frontend" grep -q "frontends +0 ~0 -0" <(tail -n 20 "$WORK/agent.log")
+
+# A new conntrack size: the pinned map is recreated and its flows carried over.
+flows=$($KBPFCTL --bpffs-root "$BPFFS" ct list -o json | json_get 'len(d)')
+kill -TERM "$AGENT_PID"
+wait "$AGENT_PID" 2>/dev/null
+start_agent "$OBJS" --ct-max 65536 || sed 's/^/# /' "$WORK/agent.log" | tail -20
+check "a changed --ct-max migrates the pinned conntrack map" \
+	grep -q "ct4: [0-9]* entries carried over" "$WORK/agent.log"
+flows_after=$($KBPFCTL --bpffs-root "$BPFFS" ct list -o json | json_get 'len(d)')
+check "the migrated conntrack map holds its flows ($flows before, $flows_after after)" \
+	[ "$flows_after" -ge "$flows" ]
+check "the migrated conntrack map has the new size" bash -c \
+	"bpftool -j map show pinned $BPFFS/ct4 | grep -q '\"max_entries\":65536'"
+check "traffic flows after the migration" reach_all "$NS_EXT" "$NODE_IP" 30080 conn
 
 # Bad input loses nothing: a broken file is reported and the data plane stays.
 echo '{"kind": "List", "items": [' >"$OBJS"

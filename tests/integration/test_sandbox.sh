@@ -6,7 +6,7 @@ require_root_tools
 command -v busybox >/dev/null || skip_all "busybox missing (make deps)"
 ip netns list | grep -qw kbpf-node1 && skip_all "a sandbox is already up (make down first)"
 SANDBOX=$ROOT/scripts/sandbox.sh
-trap '"$SANDBOX" down >/dev/null 2>&1' EXIT
+trap '"$SANDBOX" down >/dev/null 2>&1; rm -rf "$WORK"' EXIT
 
 check "make up's sandbox comes up" "$SANDBOX" up
 names() { # NS URL: the demo pods that answer 20 requests
