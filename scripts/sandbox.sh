@@ -6,6 +6,7 @@
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/scripts/podnet.sh"
 BIN=$ROOT/build/bin
 STATE=/var/lib/kbpf
 NODE=node1
@@ -47,18 +48,8 @@ EOF
 }
 
 add_demo_pod() { # INDEX ADDRESS
-	local i=$1 ip=$2 ns=kbpf-demo-$1 gw_mac
-	ip netns add "$ns"
-	ip link add eth0 netns "$ns" type veth peer name "kbv-demo$i" netns "$NODE_NS"
-	in_ns "$ns" ip link set lo up
-	in_ns "$ns" ip link set eth0 up
-	in_ns "$ns" ip addr add "$ip/32" dev eth0
-	in_ns "$ns" ip route add 169.254.1.1 dev eth0 scope link
-	in_ns "$ns" ip route add default via 169.254.1.1 dev eth0
-	gw_mac=$(in_ns "$NODE_NS" cat "/sys/class/net/kbv-demo$i/address")
-	in_ns "$ns" ip neigh add 169.254.1.1 lladdr "$gw_mac" dev eth0 nud permanent
-	in_ns "$NODE_NS" ip link set "kbv-demo$i" up
-	in_ns "$NODE_NS" ip route add "$ip/32" dev "kbv-demo$i"
+	local i=$1 ns=kbpf-demo-$1
+	podnet_attach "$ns" "$NODE_NS" "kbv-demo$i" "$2"
 	mkdir -p "$STATE/demo/$i"
 	echo "demo-$i" >"$STATE/demo/$i/index.html"
 	in_ns "$ns" setsid busybox httpd -f -p 80 -h "$STATE/demo/$i" </dev/null >/dev/null 2>&1 &

@@ -17,6 +17,7 @@ set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${KBPF_BUILD:-$ROOT/build}
+. "$ROOT/scripts/podnet.sh"
 AGENT=$BUILD/bin/kbpf-agent
 KBPFCTL=$BUILD/bin/kbpfctl
 TESTSRV=$BUILD/tests/kbpf-testsrv
@@ -120,21 +121,11 @@ veth_pair() { # veth_pair NAME_A NS_A NAME_B NS_B
 	ip link add "$1" netns "$2" type veth peer name "$3" netns "$4"
 }
 
-# add_pod INDEX NODE_NS POD_IP: a pod namespace wired to its node by a routed veth.
+# add_pod INDEX NODE_NS POD_IP: a pod namespace wired to its node (scripts/podnet.sh),
+# running a test backend named podINDEX on port 8080.
 add_pod() {
-	local i=$1 node_ns=$2 ip=$3 ns=$T-pod$1 gw_mac
-	ip netns add "$ns"
-	veth_pair eth0 "$ns" "kbv$i" "$node_ns"
-	in_ns "$ns" ip link set lo up
-	in_ns "$ns" ip link set eth0 up
-	in_ns "$ns" ip addr add "$ip/32" dev eth0
-	in_ns "$ns" ip route add 169.254.1.1 dev eth0 scope link
-	in_ns "$ns" ip route add default via 169.254.1.1 dev eth0
-	# Static neighbour: the gateway is the node side of the veth.
-	gw_mac=$(in_ns "$node_ns" cat "/sys/class/net/kbv$i/address")
-	in_ns "$ns" ip neigh add 169.254.1.1 lladdr "$gw_mac" dev eth0 nud permanent
-	in_ns "$node_ns" ip link set "kbv$i" up
-	in_ns "$node_ns" ip route add "$ip/32" dev "kbv$i"
+	local i=$1 ns=$T-pod$1
+	podnet_attach "$ns" "$2" "kbv$i" "$3"
 	bg_ns "$ns" "$TESTSRV" -n "pod$i" -p 8080
 }
 
