@@ -107,6 +107,7 @@ struct lb_dp {
 	struct mfrontend *frontends;
 	struct mowner *owners;
 	__u64 gen;
+	__u64 last_flow_gc_ms;
 	int ncpus;
 };
 
@@ -669,67 +670,71 @@ out:
 
 /* --- garbage collection --- */
 
-static void gc_ct(struct lb_dp *dp)
+/* Does an entry of a map the programs write belong to a finished flow? */
+typedef bool (*gc_dead_fn)(const void *value, __u32 now);
+
+static bool ct_dead(const void *value, __u32 now)
 {
-	struct ct4_key key, next, *dead = NULL;
-	struct ct4_entry val;
-	size_t n_dead = 0, cap = 0, i;
-	__u32 now = lb_now_sec();
-	void *prev = NULL;
-
-	while (!bpf_map_get_next_key(dp->fd_ct, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(dp->fd_ct, &key, &val) || val.expires > now)
-			continue;
-		if (n_dead == cap) {
-			struct ct4_key *d;
-
-			cap = cap ? cap * 2 : 256;
-			d = realloc(dead, cap * sizeof(*d));
-			if (!d)
-				break;
-			dead = d;
-		}
-		dead[n_dead++] = key;
-	}
-	for (i = 0; i < n_dead; i++)
-		map_delete(dp->fd_ct, &dead[i]);
-	if (n_dead)
-		pr_debug("removed %zu expired conntrack entries\n", n_dead);
-	free(dead);
+	return ((const struct ct4_entry *)value)->expires <= now;
 }
 
-static void gc_affinity(struct lb_dp *dp)
+static bool affinity_dead(const void *value, __u32 now)
 {
-	struct lb4_affinity_key key, next, *dead = NULL;
-	struct lb4_affinity val;
-	size_t n_dead = 0, cap = 0, i;
-	__u32 now = lb_now_sec();
-	void *prev = NULL;
+	/* The longest timeout Kubernetes allows is one day. */
+	return now - ((const struct lb4_affinity *)value)->last_used > 86400;
+}
 
-	while (!bpf_map_get_next_key(dp->fd_affinity, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(dp->fd_affinity, &key, &val))
-			continue;
-		/* Longest timeout Kubernetes allows is one day. */
-		if (now - val.last_used <= 86400)
-			continue;
-		if (n_dead == cap) {
-			struct lb4_affinity_key *d;
+#define GC_BATCH 4096
 
-			cap = cap ? cap * 2 : 64;
-			d = realloc(dead, cap * sizeof(*d));
-			if (!d)
+/*
+ * Delete the dead entries of a map: read in batches (one syscall per GC_BATCH entries;
+ * entry by entry where the kernel lacks batch lookups), delete what is dead.
+ */
+static size_t gc_map(int fd, size_t ksz, size_t vsz, gc_dead_fn dead)
+{
+	__u8 in_batch[64], out_batch[64], *keys = malloc(GC_BATCH * ksz);
+	__u8 *vals = malloc(GC_BATCH * vsz), *key = malloc(ksz), *next = malloc(ksz);
+	__u32 now = lb_now_sec(), count, i;
+	bool first = true, done = false, batch = true;
+	size_t removed = 0;
+
+	while (keys && vals && key && next && !done) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+		int err;
+
+		count = GC_BATCH;
+		err = batch ? bpf_map_lookup_batch(fd, first ? NULL : in_batch, out_batch, keys,
+						   vals, &count, &opts) : -EINVAL;
+		if (err && errno != ENOENT) {
+			if (!batch || !first)
 				break;
-			dead = d;
+			batch = false; /* fall back: one entry at a time */
 		}
-		dead[n_dead++] = key;
+		if (!batch) {
+			for (count = 0; count < GC_BATCH; count++) {
+				if (bpf_map_get_next_key(fd, first && !count ? NULL : key, next)) {
+					done = true;
+					break;
+				}
+				memcpy(key, next, ksz);
+				memcpy(keys + count * ksz, key, ksz);
+				if (bpf_map_lookup_elem(fd, key, vals + count * vsz))
+					memset(vals + count * vsz, 0xff, vsz);
+			}
+		} else {
+			done = err != 0; /* ENOENT: this was the last batch */
+			memcpy(in_batch, out_batch, sizeof(in_batch));
+		}
+		first = false;
+		for (i = 0; i < count; i++)
+			if (dead(vals + i * vsz, now) && !bpf_map_delete_elem(fd, keys + i * ksz))
+				removed++;
 	}
-	for (i = 0; i < n_dead; i++)
-		map_delete(dp->fd_affinity, &dead[i]);
-	free(dead);
+	free(keys);
+	free(vals);
+	free(key);
+	free(next);
+	return removed;
 }
 
 int lb_dp_gc(struct lb_dp *dp, bool force)
@@ -744,8 +749,18 @@ int lb_dp_gc(struct lb_dp *dp, bool force)
 	HASH_ITER(hh, dp->backends, b, btmp)
 		if (!b->refs && (force || (b->retired_ms && now - b->retired_ms >= LB_RETIRE_GRACE_MS)))
 			backend_destroy(dp, b);
-	gc_ct(dp);
-	gc_affinity(dp);
+	/* Conntrack and affinity: LRU keeps them bounded; removing expired entries keeps
+	 * room and listings honest, and costs a scan, so it runs every LB_GC_FLOWS_MS. */
+	if (force || now - dp->last_flow_gc_ms >= LB_GC_FLOWS_MS) {
+		size_t n = gc_map(dp->fd_ct, sizeof(struct ct4_key), sizeof(struct ct4_entry),
+				  ct_dead);
+
+		gc_map(dp->fd_affinity, sizeof(struct lb4_affinity_key),
+		       sizeof(struct lb4_affinity), affinity_dead);
+		dp->last_flow_gc_ms = now;
+		if (n)
+			pr_debug("removed %zu expired conntrack entries\n", n);
+	}
 	return 0;
 }
 

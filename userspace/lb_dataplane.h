@@ -16,6 +16,9 @@
  * them, so that a packet which read the old frontend entry still finds them. */
 #define LB_RETIRE_GRACE_MS 1000
 
+/* How often lb_dp_gc scans conntrack and affinity entries for expired ones. */
+#define LB_GC_FLOWS_MS 30000
+
 struct lb_config {
 	const char *bpffs_root; /* pins go here: maps at the top, links under links/ */
 	__be32 node_ip;         /* SNAT source for outside traffic to remote backends */
@@ -69,8 +72,8 @@ int lb_dp_sync(struct lb_dp *dp, const struct lb_desired *d, struct lb_sync_stat
 int lb_dp_sync_scope(struct lb_dp *dp, const struct lb_desired *d, const char *owner,
 		     struct lb_sync_stats *st);
 
-/* Delete retired sets/backends past their grace period, expired conntrack and affinity
- * entries. force drops the grace period (tests, one-shot runs). */
+/* Delete retired sets/backends past their grace period and, every LB_GC_FLOWS_MS, expired
+ * conntrack and affinity entries. force does all of it now (tests, one-shot runs). */
 int lb_dp_gc(struct lb_dp *dp, bool force);
 
 /* Program fds, for tests that run them with BPF_PROG_TEST_RUN. */

@@ -855,6 +855,37 @@ static void test_fragments(void **state)
 	assert_int_equal(metric(M_FRAG_TRACKED), before + 1);
 }
 
+/* The agent's garbage collector removes expired flows, batch after batch, and only those. */
+static void test_gc_conntrack(void **state)
+{
+	int fd = lb_dp_map_fd(dp, "ct4");
+	__u32 now = lb_now_sec(), i, live = 0, left = 0;
+	struct ct4_key k = { .proto = IPPROTO_TCP, .dir = CT_DIR_FWD }, next;
+	struct ct4_entry e = {};
+	void *prev = NULL;
+
+	(void)state;
+	reset_flows();
+	/* 10000 entries: more than two GC batches, well under ct_max (no LRU eviction). */
+	for (i = 0; i < 10000; i++) {
+		k.saddr = htonl(0x0a000000 + i);
+		k.sport = htons(1000 + i % 50000);
+		e.expires = i % 3 ? now + 100 : now - 1;
+		live += !!(i % 3);
+		assert_int_equal(bpf_map_update_elem(fd, &k, &e, BPF_ANY), 0);
+	}
+	assert_int_equal(lb_dp_gc(dp, true), 0);
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		assert_int_equal(bpf_map_lookup_elem(fd, &k, &e), 0);
+		assert_true(e.expires > now);
+		left++;
+	}
+	assert_int_equal(left, live);
+	reset_flows();
+}
+
 /* Per-frontend counters count packets and bytes. */
 static void test_counters(void **state)
 {
@@ -892,7 +923,7 @@ static int group_setup(void **state)
 		.max_services = 1024,
 		.max_backends = 1024,
 		.max_slots = 4096,
-		.ct_max = 4096,
+		.ct_max = 32768,
 		.max_affinity = 1024,
 	};
 
@@ -933,6 +964,7 @@ int main(void)
 		cmocka_unit_test(test_icmp_error_rev_nat),
 		cmocka_unit_test(test_fragments),
 		cmocka_unit_test(test_counters),
+		cmocka_unit_test(test_gc_conntrack),
 	};
 	const size_t n_flows = sizeof(flows) / sizeof(flows[0]);
 	struct CMUnitTest tests[N_FIXTURES + sizeof(flows) / sizeof(flows[0])];
