@@ -477,23 +477,21 @@ static void frontend_destroy(struct lb_dp *dp, struct mfrontend *f, struct lb_sy
 		st->frontends_deleted++;
 }
 
-static int ids_of(const struct lb_desired *d, const __u32 *bidx, __u32 n,
-		  const __u32 *idx, __u32 **out)
+/* Backend ids of a list of desired-backend indexes. */
+static int ids_of(const __u32 *bidx, __u32 n, const __u32 *idx, __u32 **out)
 {
 	__u32 i, *ids = malloc((n ? n : 1) * sizeof(*ids));
 
 	if (!ids)
 		return -ENOMEM;
-	(void)d;
 	for (i = 0; i < n; i++)
 		ids[i] = bidx[idx[i]];
 	*out = ids;
 	return 0;
 }
 
-static int frontend_apply(struct lb_dp *dp, const struct lb_desired *d,
-			  const struct lb_frontend_spec *fs, const __u32 *bidx,
-			  struct lb_sync_stats *st)
+static int frontend_apply(struct lb_dp *dp, const struct lb_frontend_spec *fs,
+			  const __u32 *bidx, struct lb_sync_stats *st)
 {
 	__u32 *ext = NULL, *intl = NULL, *keep = NULL, i;
 	struct lb4_service v = {};
@@ -503,9 +501,9 @@ static int frontend_apply(struct lb_dp *dp, const struct lb_desired *d,
 	bool fresh = false;
 	int err;
 
-	if ((err = ids_of(d, bidx, fs->n_ext, fs->ext, &ext)) ||
-	    (err = ids_of(d, bidx, fs->n_intl, fs->intl, &intl)) ||
-	    (err = ids_of(d, bidx, fs->n_all, fs->all, &keep)))
+	if ((err = ids_of(bidx, fs->n_ext, fs->ext, &ext)) ||
+	    (err = ids_of(bidx, fs->n_intl, fs->intl, &intl)) ||
+	    (err = ids_of(bidx, fs->n_all, fs->all, &keep)))
 		goto out;
 
 	HASH_FIND(hh, dp->frontends, &fs->key, sizeof(fs->key), f);
@@ -629,7 +627,7 @@ int lb_dp_sync_scope(struct lb_dp *dp, const struct lb_desired *d, const char *o
 	for (i = 0; i < d->n_frontends; i++) {
 		if (owner && strcmp(d->frontends[i].owner, owner))
 			continue;
-		err = frontend_apply(dp, d, &d->frontends[i], bidx, st);
+		err = frontend_apply(dp, &d->frontends[i], bidx, st);
 		if (err)
 			goto out;
 	}

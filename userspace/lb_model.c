@@ -400,8 +400,10 @@ static int service_port(struct lb_desired *d, const struct lb_node *node,
 		      pname);
 		node_port = 0;
 	}
-	snprintf(label, sizeof(label), "%s", *pname ? pname : "");
-	if (!*pname)
+	/* Frontends are named after the port: its name, or its number when unnamed. */
+	if (*pname)
+		snprintf(label, sizeof(label), "%.15s", pname);
+	else
 		snprintf(label, sizeof(label), "%u", ntohs(port));
 
 	if (!strcmp(str_or(spec, "sessionAffinity", "None"), "ClientIP")) {
