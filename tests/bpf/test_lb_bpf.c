@@ -36,7 +36,7 @@ static struct lb_dp *dp;
 static const char *services_json = "{\"kind\":\"List\",\"items\":["
 	/* web1: every frontend type, one local endpoint. */
 	"{\"kind\":\"Service\",\"metadata\":{\"name\":\"web1\",\"namespace\":\"default\"},"
-	" \"spec\":{\"type\":\"LoadBalancer\",\"clusterIP\":\"10.96.0.10\",\"externalIPs\":[\"192.0.2.10\"],"
+	" \"spec\":{\"type\":\"LoadBalancer\",\"clusterIP\":\"10.96.0.10\",\"externalIPs\":[\"203.0.113.10\"],"
 	"  \"ports\":[{\"name\":\"http\",\"port\":80,\"nodePort\":30080},"
 	"           {\"name\":\"dns\",\"protocol\":\"UDP\",\"port\":53,\"nodePort\":30053}]},"
 	" \"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"198.51.100.10\"}]}}},"
@@ -217,9 +217,9 @@ static const struct fixture fixtures[] = {
 	{ "XDP NodePort UDP to a local endpoint: DNAT", "kbpf_xdp_dev",
 	  UDP_PKT(CLIENT, 40001, NODE_IP, 30053), XDP_PASS, OUT_TUPLE, CLIENT, "10.244.0.11",
 	  40001, 5353, M_FWD_NEW },
-	{ "XDP ExternalIP TCP: DNAT", "kbpf_xdp_dev", TCP_SYN(CLIENT, 40002, "192.0.2.10", 80),
+	{ "XDP ExternalIP TCP: DNAT", "kbpf_xdp_dev", TCP_SYN(CLIENT, 40002, "203.0.113.10", 80),
 	  XDP_PASS, OUT_TUPLE, CLIENT, "10.244.0.11", 40002, 8080, M_FWD_NEW },
-	{ "XDP ExternalIP UDP: DNAT", "kbpf_xdp_dev", UDP_PKT(CLIENT, 40003, "192.0.2.10", 53),
+	{ "XDP ExternalIP UDP: DNAT", "kbpf_xdp_dev", UDP_PKT(CLIENT, 40003, "203.0.113.10", 53),
 	  XDP_PASS, OUT_TUPLE, CLIENT, "10.244.0.11", 40003, 5353, M_FWD_NEW },
 	{ "XDP LoadBalancer IP TCP: DNAT", "kbpf_xdp_dev",
 	  TCP_SYN(CLIENT, 40004, "198.51.100.10", 80), XDP_PASS, OUT_TUPLE, CLIENT, "10.244.0.11",
