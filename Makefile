@@ -19,6 +19,7 @@ CFLAGS     ?= -O2 -g
 CFLAGS     += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -MMD -MP
 INCLUDES   := -I$(BUILD)/include -Ibpf -Ilib -Iuserspace -Itests/bpf
 LDLIBS     := -lbpf -lelf -lz -ljansson
+APISERVER_LDLIBS := -lmicrohttpd -lsqlite3 -lpthread
 # -mcpu=v3 (ALU32, JMP32) is accepted by every kernel of the vmtest matrix (5.10+).
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror
 
@@ -32,9 +33,17 @@ LIBKBPF_SRCS := $(wildcard lib/*.c) userspace/lb_model.c userspace/lb_dataplane.
 LIBKBPF_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIBKBPF_SRCS))
 LIBKBPF      := $(BUILD)/lib/libkbpf.a
 
-BINS := $(BUILD)/bin/kbpf-agent $(BUILD)/bin/kbpfctl
+# The apiserver: everything in apiserver-lite/ but its main links into the binary and
+# its tests (the fuzzer and unit tests call the request path without a socket).
+APISERVER_SRCS := $(filter-out apiserver-lite/main.c,$(wildcard apiserver-lite/*.c))
+APISERVER_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(APISERVER_SRCS))
 
-TEST_BINS := $(BUILD)/tests/test_lb_model $(BUILD)/tests/test_lb_bpf \
+BINS := $(BUILD)/bin/kbpf-agent $(BUILD)/bin/kbpfctl \
+	$(if $(wildcard apiserver-lite/main.c),$(BUILD)/bin/kbpf-apiserver)
+
+# Unit tests: tests/unit/test_NAME.c -> build/tests/test_NAME (cmocka).
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+TEST_BINS := $(UNIT_TESTS) $(BUILD)/tests/test_lb_bpf \
 	     $(BUILD)/tests/kbpf-testsrv $(BUILD)/tests/kbpf-loadgen
 BENCH_BINS := $(BUILD)/tests/bench_dataplane
 
@@ -82,10 +91,15 @@ $(BUILD)/bin/kbpfctl: $(BUILD)/obj/tools/kbpfctl.o $(LIBKBPF) | $(BUILD)/bin
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-# --- tests and benchmarks ---
-$(BUILD)/tests/test_lb_model: $(BUILD)/obj/tests/unit/test_lb_model.o $(LIBKBPF) | $(BUILD)/tests
+$(BUILD)/bin/kbpf-apiserver: $(BUILD)/obj/apiserver-lite/main.o $(APISERVER_OBJS) $(LIBKBPF) \
+			     | $(BUILD)/bin
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) $(APISERVER_LDLIBS) -o $@
+
+# --- tests and benchmarks ---
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(APISERVER_OBJS) $(LIBKBPF) | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) $(APISERVER_LDLIBS) -lcmocka -o $@
 
 $(BUILD)/tests/test_lb_bpf: $(BUILD)/obj/tests/bpf/test_lb_bpf.o $(BUILD)/obj/tests/bpf/pkt.o \
 			    $(LIBKBPF) | $(BUILD)/tests
