@@ -17,7 +17,7 @@ msg      = $(if $(filter 1,$(V)),,@printf '  %-9s %s\n' '$(1)' '$(2)')
 ARCH       := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CFLAGS     ?= -O2 -g
 CFLAGS     += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -MMD -MP
-INCLUDES   := -I$(BUILD)/include -Ibpf -Ilib -Iuserspace -Itests/bpf
+INCLUDES   := -I$(BUILD)/include -Ibpf -Ilib -Iuserspace -Iapiserver-lite -Itests/bpf
 LDLIBS     := -lbpf -lelf -lz -ljansson
 APISERVER_LDLIBS := -lmicrohttpd -lsqlite3 -lpthread
 # -mcpu=v3 (ALU32, JMP32) is accepted by every kernel of the vmtest matrix (5.10+).
@@ -44,8 +44,8 @@ BINS := $(BUILD)/bin/kbpf-agent $(BUILD)/bin/kbpfctl \
 # Unit tests: tests/unit/test_NAME.c -> build/tests/test_NAME (cmocka).
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_BINS := $(UNIT_TESTS) $(BUILD)/tests/test_lb_bpf \
-	     $(BUILD)/tests/kbpf-testsrv $(BUILD)/tests/kbpf-loadgen
-BENCH_BINS := $(BUILD)/tests/bench_dataplane
+	     $(BUILD)/tests/kbpf-testsrv $(BUILD)/tests/kbpf-loadgen $(BUILD)/fuzz/fuzz_api
+BENCH_BINS := $(BUILD)/tests/bench_dataplane $(BUILD)/tests/bench_apiserver
 
 .PHONY: all deps test test-unit test-bpf test-integration bench-dataplane up down clean
 
@@ -111,17 +111,42 @@ $(BUILD)/tests/bench_dataplane: $(BUILD)/obj/tests/bench/bench_dataplane.o \
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+$(BUILD)/tests/bench_apiserver: $(BUILD)/obj/tests/bench/bench_apiserver.o | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -lcurl -lpthread -o $@
+
 $(BUILD)/tests/kbpf-%: $(BUILD)/obj/tests/tools/%.o | $(BUILD)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
+
+# The request-path fuzzer (libFuzzer, ASan, UBSan): everything the path touches, built
+# with clang; the HTTP front end and the SQLite backend are not part of it.
+FUZZ_SRCS := tests/fuzz/fuzz_api.c $(wildcard lib/*.c) \
+	     $(filter-out apiserver-lite/main.c apiserver-lite/http.c apiserver-lite/store_sqlite.c,\
+			  $(wildcard apiserver-lite/*.c))
+FUZZ_SECONDS ?= 60
+
+$(BUILD)/fuzz/fuzz_api: $(FUZZ_SRCS) $(SKELS)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-std=gnu11 -D_GNU_SOURCE $(INCLUDES) $(FUZZ_SRCS) -ljansson -lbpf -lelf -lz -lpthread -o $@
+
+.PHONY: fuzz
+fuzz: $(BUILD)/fuzz/fuzz_api
+	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_BINS)
 	$(Q)tests/run
 
 bench-dataplane: deps
-	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/bench_dataplane
 	$(Q)$(BUILD)/tests/bench_dataplane
+
+bench-apiserver: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/bench_apiserver
+	$(Q)$(BUILD)/tests/bench_apiserver $(BUILD)/bin/kbpf-apiserver
 
 # Until kbpfctl up brings a whole cluster: a one-node data-plane sandbox (scripts/sandbox.sh).
 up: deps
