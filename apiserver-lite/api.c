@@ -792,11 +792,26 @@ static void handle_list(struct api *api, const struct api_req *req, const struct
 	list_opts_free(&o);
 }
 
+/* The media type of Content-Type (parameters cut, case ignored) is exactly t. */
+static bool media_type_is(const struct api_req *req, const char *t)
+{
+	const char *ct = hdr(req, "Content-Type");
+	size_t n;
+
+	if (!ct)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	n = strcspn(ct, "; ");
+	return n == strlen(t) && !strncasecmp(ct, t, n);
+}
+
+/* kubectl's typed clients send protobuf; a "stream=watch" parameter is not a body type. */
 static bool is_protobuf(const struct api_req *req)
 {
 	const char *ct = hdr(req, "Content-Type");
 
-	return ct && !strncmp(ct, K8S_PROTOBUF_CONTENT_TYPE, strlen(K8S_PROTOBUF_CONTENT_TYPE));
+	return media_type_is(req, K8S_PROTOBUF_CONTENT_TYPE) && !strstr(ct, "stream=");
 }
 
 /* Decode a request body (JSON, or the protobuf of kubectl's typed clients) as a JSON
@@ -1229,13 +1244,18 @@ static int parse_delete_options(const struct api_req *req, struct delete_ctx *d,
 
 	d->grace = -1;
 	if (req->body_len) {
-		json_error_t je;
+		json_error_t je = { .text = "" };
+		char perr[256] = "";
 
-		opts = json_loadb(req->body, req->body_len, 0, &je);
+		/* DeleteOptions: JSON, or protobuf from typed clients (kubectl drain). */
+		if (is_protobuf(req))
+			opts = k8s_proto_decode(req->body, req->body_len, perr, sizeof(perr));
+		else
+			opts = json_loadb(req->body, req->body_len, 0, &je);
 		if (!json_is_object(opts)) {
 			json_decref(opts);
 			fail(r, 400, "BadRequest", NULL, NULL, NULL,
-			     "the body of the request must be DeleteOptions: %s", je.text);
+			     "the body of the request must be DeleteOptions: %s", *perr ? perr : je.text);
 			return -1;
 		}
 		if (json_is_integer(json_object_get(opts, "gracePeriodSeconds")))

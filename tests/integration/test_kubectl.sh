@@ -157,6 +157,15 @@ $K run p2 --image=busybox -l batch=x >/dev/null 2>&1
 expect_out "deletecollection by label" 'pod "p1" deleted.*pod "p2" deleted' \
 	bash -c "$K delete pods -l batch=x | tr '\n' ' '"
 
+# --- nodes: cordon and drain (typed-client writes: protobuf DeleteOptions) ---
+echo '{"apiVersion":"v1","kind":"Node","metadata":{"name":"node-d","labels":{"kubernetes.io/hostname":"node-d"}},"status":{"conditions":[{"type":"Ready","status":"True"}]}}' | $K create -f - >/dev/null 2>&1
+echo '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"on-d"},"spec":{"nodeName":"node-d","containers":[{"name":"c","image":"busybox"}]}}' | $K create -f - >/dev/null 2>&1
+expect_out "get nodes shows the node Ready" '^node-d +Ready +<none>' $K get nodes --no-headers
+expect_out "kubectl drain cordons the node and deletes its pods" 'node/node-d drained' \
+	$K drain node-d --disable-eviction --grace-period=0 --force --ignore-daemonsets --timeout=20s
+expect_out "the drained node is unschedulable" '^node-d +Ready,SchedulingDisabled' $K get nodes --no-headers
+expect_out "the drained node's pod is gone" 'NotFound' $K get pod on-d
+
 # --- errors, as kubectl prints them ---
 expect_out "NotFound" '^Error from server \(NotFound\): pods "nope" not found' $K get pod nope
 expect_out "AlreadyExists" 'Error from server \(AlreadyExists\).*configmaps "web-config" already exists' \
