@@ -6,20 +6,41 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <utlist.h>
 
 #include <microhttpd.h>
 
 #include "http.h"
 #include "log.h"
 
-/* Idle or slow clients are dropped after this many seconds; watches are not idle. */
-#define IDLE_TIMEOUT_S 60
 #define WATCH_BLOCK 65536
+
+/*
+ * libmicrohttpd's timeout is for inactivity: a client trickling a byte a second never
+ * trips it. Each connection is tracked so that a watchdog can cut one whose request has
+ * not arrived whole within idle_timeout of the connection's start or its last response.
+ */
+struct conn_track {
+	int fd;
+	time_t since;   /* waiting for a request since */
+	bool busy;      /* a request is being answered (watches stay busy) */
+	struct conn_track *next, *prev;
+};
 
 struct http_server {
 	struct MHD_Daemon *daemons[HTTP_MAX_LISTEN];
 	size_t n;
 	struct api *api;
+	unsigned idle_timeout;
+	pthread_mutex_t mu;
+	struct conn_track *conns;
+	pthread_t watchdog;
+	bool stopping, watchdog_running;
 };
 
 struct request {
@@ -78,6 +99,77 @@ static enum MHD_Result reply_status(struct MHD_Connection *c, int code, const ch
 	ret = MHD_queue_response(c, code, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+static struct conn_track *track_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+static void set_busy(struct http_server *srv, struct MHD_Connection *c, bool busy)
+{
+	struct conn_track *t = track_of(c);
+
+	if (!t)
+		return;
+	pthread_mutex_lock(&srv->mu);
+	t->busy = busy;
+	t->since = time(NULL);
+	pthread_mutex_unlock(&srv->mu);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *srv = cls;
+	struct conn_track *t = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		t = calloc(1, sizeof(*t));
+		if (!t)
+			return;
+		t->fd = ci ? ci->connect_fd : -1;
+		t->since = time(NULL);
+		pthread_mutex_lock(&srv->mu);
+		DL_APPEND(srv->conns, t);
+		pthread_mutex_unlock(&srv->mu);
+		*socket_context = t;
+	} else if (t) {
+		pthread_mutex_lock(&srv->mu);
+		DL_DELETE(srv->conns, t);
+		pthread_mutex_unlock(&srv->mu);
+		free(t);
+		*socket_context = NULL;
+	}
+}
+
+static void *watchdog(void *arg)
+{
+	struct http_server *srv = arg;
+	struct conn_track *t;
+
+	for (;;) {
+		usleep(250000);
+		pthread_mutex_lock(&srv->mu);
+		if (srv->stopping) {
+			pthread_mutex_unlock(&srv->mu);
+			return NULL;
+		}
+		DL_FOREACH(srv->conns, t)
+			if (!t->busy && t->fd >= 0 &&
+			    time(NULL) - t->since >= (time_t)srv->idle_timeout) {
+				/* The connection's thread sees the socket fail and ends it. */
+				shutdown(t->fd, SHUT_RDWR);
+				t->fd = -1;
+			}
+		pthread_mutex_unlock(&srv->mu);
+	}
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
@@ -145,6 +237,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	req.body = rq->body;
 	req.body_len = rq->len;
 	req.user = request_user(c);
+	set_busy(srv, c, true);
 	api_handle(srv->api, &req, &r);
 	if (r.watch) {
 		/* A watch lasts as long as its timeoutSeconds: no idle timeout. */
@@ -180,9 +273,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
 	struct request *rq = *con_cls;
 
-	(void)cls;
-	(void)c;
 	(void)toe;
+	set_busy(cls, c, false); /* the next request's clock starts now */
 	if (rq) {
 		free(rq->body);
 		free(rq);
@@ -200,7 +292,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 int http_start(struct api *api, const char *const *addrs, size_t n_addrs, int port,
-	       struct http_server **out)
+	       unsigned idle_timeout, struct http_server **out)
 {
 	struct http_server *srv = calloc(1, sizeof(*srv));
 	size_t i;
@@ -208,6 +300,8 @@ int http_start(struct api *api, const char *const *addrs, size_t n_addrs, int po
 	if (!srv)
 		return -ENOMEM;
 	srv->api = api;
+	srv->idle_timeout = idle_timeout;
+	pthread_mutex_init(&srv->mu, NULL);
 	for (i = 0; i < n_addrs && i < HTTP_MAX_LISTEN; i++) {
 		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 
@@ -220,8 +314,9 @@ int http_start(struct api *api, const char *const *addrs, size_t n_addrs, int po
 			MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 				MHD_USE_ERROR_LOG,
 			port, NULL, NULL, handler, srv, MHD_OPTION_SOCK_ADDR, &sa,
-			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
-			MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+			MHD_OPTION_CONNECTION_TIMEOUT, idle_timeout,
+			MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
+			MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			MHD_OPTION_CONNECTION_LIMIT, 4096u,
 			MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
@@ -233,6 +328,8 @@ int http_start(struct api *api, const char *const *addrs, size_t n_addrs, int po
 		srv->n = i + 1;
 		pr_info("listening on http://%s:%d\n", addrs[i], port);
 	}
+	if (pthread_create(&srv->watchdog, NULL, watchdog, srv) == 0)
+		srv->watchdog_running = true;
 	*out = srv;
 	return 0;
 }
@@ -243,8 +340,15 @@ void http_stop(struct http_server *srv)
 
 	if (!srv)
 		return;
+	if (srv->watchdog_running) {
+		pthread_mutex_lock(&srv->mu);
+		srv->stopping = true;
+		pthread_mutex_unlock(&srv->mu);
+		pthread_join(srv->watchdog, NULL);
+	}
 	for (i = 0; i < srv->n; i++)
 		if (srv->daemons[i])
 			MHD_stop_daemon(srv->daemons[i]);
+	pthread_mutex_destroy(&srv->mu);
 	free(srv);
 }

@@ -10,9 +10,10 @@
 
 struct http_server;
 
-/* Serve api on each address at port; one thread per connection. */
+/* Serve api on each address at port; one thread per connection. A connection idle (or
+ * sending its request too slowly) for idle_timeout seconds is closed; watches are exempt. */
 int http_start(struct api *api, const char *const *addrs, size_t n_addrs, int port,
-	       struct http_server **out);
+	       unsigned idle_timeout, struct http_server **out);
 /* Stop accepting, end every connection (watches included) and free. */
 void http_stop(struct http_server *srv);
 

@@ -35,13 +35,16 @@ static void usage(FILE *out)
 		"  --etcd-servers URLS                an etcd v3 store instead of SQLite (not available yet)\n"
 		"  --watch-cache-size N               recent events kept for watches (default 100000)\n"
 		"  --compaction-interval SECONDS      how often history is compacted (default 60)\n"
+		"  --idle-timeout SECONDS             close connections idle or this slow (default 60;\n"
+		"                                     watches are exempt)\n"
 		"  -v, --verbose                      debug logging\n"
 		"  -h, --help                         this text\n");
 }
 
 int main(int argc, char **argv)
 {
-	enum { O_DATA = 256, O_BIND, O_PORT, O_ADV, O_SCIDR, O_NPR, O_ETCD, O_RING, O_COMPACT };
+	enum { O_DATA = 256, O_BIND, O_PORT, O_ADV, O_SCIDR, O_NPR, O_ETCD, O_RING, O_COMPACT,
+	       O_IDLE };
 	static const struct option opts[] = {
 		{ "data-dir", required_argument, NULL, O_DATA },
 		{ "bind-address", required_argument, NULL, O_BIND },
@@ -52,6 +55,7 @@ int main(int argc, char **argv)
 		{ "etcd-servers", required_argument, NULL, O_ETCD },
 		{ "watch-cache-size", required_argument, NULL, O_RING },
 		{ "compaction-interval", required_argument, NULL, O_COMPACT },
+		{ "idle-timeout", required_argument, NULL, O_IDLE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -61,6 +65,7 @@ int main(int argc, char **argv)
 	const char *data_dir = DEFAULT_DATA_DIR, *addrs[HTTP_MAX_LISTEN] = { "127.0.0.1" };
 	size_t n_addrs = 1, ring = 100000;
 	long compact_every = 60;
+	unsigned idle_timeout = 60;
 	char *bind_list = NULL;
 	struct store_backend backend;
 	struct http_server *http = NULL;
@@ -124,6 +129,13 @@ int main(int argc, char **argv)
 		case O_COMPACT:
 			compact_every = atol(optarg);
 			break;
+		case O_IDLE:
+			idle_timeout = strtoul(optarg, NULL, 10);
+			if (!idle_timeout) {
+				fprintf(stderr, "kbpf-apiserver: --idle-timeout must be at least 1\n");
+				return 2;
+			}
+			break;
 		case 'v':
 			kbpf_log_level = LOG_LEVEL_DEBUG;
 			break;
@@ -164,7 +176,7 @@ int main(int argc, char **argv)
 		pr_warn("cannot create the default namespaces and the kubernetes Service\n");
 		goto out;
 	}
-	if (http_start(api, addrs, n_addrs, cfg.secure_port, &http))
+	if (http_start(api, addrs, n_addrs, cfg.secure_port, idle_timeout, &http))
 		goto out;
 	pr_info("store %s at revision %lld; serving\n", data_dir, (long long)store_rev(store));
 

@@ -4,7 +4,7 @@
 # watcher that does not hold writers up. TAP output.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/apiserver.sh"
-trap cleanup EXIT
+trap "cp $WORK/apiserver.log /tmp/apiserver-last.log 2>/dev/null; cleanup" EXIT
 require_apiserver
 /usr/bin/python3 -c 'import kubernetes' 2>/dev/null || skip_all "python3-kubernetes missing (make deps)"
 start_apiserver --watch-cache-size 100 --compaction-interval 1 ||
@@ -114,5 +114,45 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 kill "$SLOW" 2>/dev/null
 check "300 writes of 60 KB with a watcher reading 200 B/s take ${ms} ms" [ "$ms" -lt 20000 ]
 expect_out "the server still answers after all that" '^ok$' curl -s "$API_URL/readyz"
+
+# --- idle and slow clients time out; watches do not ---
+stop_apiserver
+start_apiserver --idle-timeout 2 >/dev/null
+idle_closed() { # a connection that sends nothing is closed within the timeout
+	/usr/bin/python3 - "$API_PORT" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(10)
+t = time.time()
+data = s.recv(1)
+sys.exit(0 if data == b"" and time.time() - t < 6 else 1)
+PY
+}
+slow_closed() { # a request trickling in a byte a second is cut off
+	/usr/bin/python3 - "$API_PORT" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(10)
+try:
+    for b in b"GET /api/v1/namespaces HTTP/1.1\r\nHost: x\r\n\r\n":
+        s.send(bytes([b]))
+        time.sleep(1)
+    sys.exit(1 if s.recv(100) else 0)
+except OSError:
+    sys.exit(0)   # reset by the server: cut off
+PY
+}
+watch_outlives_timeout() { # an event 4 s into a quiet watch still arrives
+	local rv
+	rv=$(curl -s "$API_URL/api/v1/namespaces/default/configmaps?limit=1" | json_get 'd["metadata"]["resourceVersion"]')
+	( sleep 4; curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
+		-d '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"late"}}' \
+		"$API_URL/api/v1/namespaces/default/configmaps" ) &
+	curl -s -m 7 "$API_URL/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=$rv" |
+		grep -q '"name":"late"'
+}
+check "an idle connection is closed after --idle-timeout" idle_closed
+check "a client sending its request too slowly is cut off" slow_closed
+check "a quiet watch outlives the idle timeout" watch_outlives_timeout
 
 finish
