@@ -18,7 +18,8 @@ ARCH       := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CFLAGS     ?= -O2 -g
 CFLAGS     += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -MMD -MP
 INCLUDES   := -I$(BUILD)/include -Ibpf -Ilib -Iuserspace -Iapiserver-lite -Itests/bpf
-LDLIBS     := -lbpf -lelf -lz -ljansson
+LDLIBS     := -lbpf -lelf -lz -ljansson -lyaml
+LDLIBS     += -lcurl -lpthread
 APISERVER_LDLIBS := -lmicrohttpd -lsqlite3 -lpthread
 # -mcpu=v3 (ALU32, JMP32) is accepted by every kernel of the vmtest matrix (5.10+).
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror
@@ -37,6 +38,8 @@ LIBKBPF      := $(BUILD)/lib/libkbpf.a
 # its tests (the fuzzer and unit tests call the request path without a socket).
 APISERVER_SRCS := $(filter-out apiserver-lite/main.c,$(wildcard apiserver-lite/*.c))
 APISERVER_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(APISERVER_SRCS))
+SCHED_SRCS := $(filter-out scheduler/main.c,$(wildcard scheduler/*.c))
+SCHED_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SCHED_SRCS))
 
 BINS := $(BUILD)/bin/kbpf-agent $(BUILD)/bin/kbpfctl \
 	$(if $(wildcard apiserver-lite/main.c),$(BUILD)/bin/kbpf-apiserver)
@@ -97,7 +100,7 @@ $(BUILD)/bin/kbpf-apiserver: $(BUILD)/obj/apiserver-lite/main.o $(APISERVER_OBJS
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) $(APISERVER_LDLIBS) -o $@
 
 # --- tests and benchmarks ---
-$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(APISERVER_OBJS) $(LIBKBPF) | $(BUILD)/tests
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(APISERVER_OBJS) $(SCHED_OBJS) $(LIBKBPF) | $(BUILD)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) $(APISERVER_LDLIBS) -lcmocka -o $@
 
@@ -130,7 +133,7 @@ $(BUILD)/fuzz/fuzz_api: $(FUZZ_SRCS) $(SKELS)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-std=gnu11 -D_GNU_SOURCE $(INCLUDES) $(FUZZ_SRCS) -ljansson -lbpf -lelf -lz -lpthread -o $@
+		-std=gnu11 -D_GNU_SOURCE $(INCLUDES) $(FUZZ_SRCS) $(LDLIBS) -o $@
 
 .PHONY: fuzz
 fuzz: $(BUILD)/fuzz/fuzz_api

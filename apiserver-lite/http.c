@@ -319,7 +319,7 @@ int http_start(struct api *api, const char *const *addrs, size_t n_addrs, int po
 			MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			MHD_OPTION_CONNECTION_LIMIT, 4096u,
-			MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+			MHD_OPTION_END);
 		if (!srv->daemons[i]) {
 			pr_warn("cannot listen on %s:%d: %s\n", addrs[i], port, strerror(errno));
 			http_stop(srv);
