@@ -9,6 +9,7 @@
 
 #include "api_internal.h"
 #include "kinds.h"
+#include "util.h"
 
 #define PATH_MAX_ 256
 
@@ -662,8 +663,8 @@ static void service_defaults(struct api *api, json_t *obj, const json_t *old)
 			if (json_integer_value(json_object_get(p, "nodePort")))
 				continue;
 			json_array_foreach(jpath(old, "spec.ports"), j, op)
-				if (json_equal(json_object_get(op, "port"), json_object_get(p, "port")) &&
-				    json_equal(json_object_get(op, "protocol"), json_object_get(p, "protocol")) &&
+				if (json_same(json_object_get(op, "port"), json_object_get(p, "port")) &&
+				    json_same(json_object_get(op, "protocol"), json_object_get(p, "protocol")) &&
 				    json_integer_value(json_object_get(op, "nodePort")))
 					json_object_set(p, "nodePort", json_object_get(op, "nodePort"));
 		}
@@ -1255,7 +1256,7 @@ static void immutable_data(const json_t *obj, const json_t *old, struct errlist 
 	if (!old || !json_is_true(json_object_get(old, "immutable")))
 		return;
 	for (i = 0; i < 3; i++)
-		if (!json_equal(json_object_get(obj, parts[i]), json_object_get(old, parts[i]))) {
+		if (!json_same(json_object_get(obj, parts[i]), json_object_get(old, parts[i]))) {
 			char field[32];
 
 			fieldf(field, sizeof(field), "%s", parts[i]);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -18,9 +17,10 @@
 struct kclient {
 	char *server;
 	char *user_agent;
-	char *ca_file;       /* written from ca_data when given inline */
-	char *cert_file, *key_file;
+	char *ca_file, *cert_file, *key_file;      /* paths, or ... */
+	struct curl_blob ca, cert, key;            /* ... inline PEM data */
 	char *auth_header;   /* "Authorization: Bearer …" */
+	char *username, *password;                 /* basic authentication */
 	bool insecure;
 	pthread_mutex_t mu;
 	CURL *pool[POOL_MAX];
@@ -34,25 +34,17 @@ static void curl_init_once(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-/* Inline PEM data goes to a private temp file: libcurl 7.88 takes CA and client
- * certificates by path (CURLOPT_CAINFO_BLOB exists, the client cert blob needs OpenSSL). */
-static char *pem_file(const unsigned char *data, size_t len)
+/* A copy of inline PEM data, handed to libcurl as a blob (the OpenSSL backend takes CA,
+ * client certificate and key from memory: nothing is written to disk). */
+static int blob_dup(struct curl_blob *b, const unsigned char *data, size_t len)
 {
-	char path[] = "/tmp/kbpf-kc-XXXXXX";
-	int fd = mkstemp(path);
-	FILE *f;
-
-	if (fd < 0)
-		return NULL;
-	f = fdopen(fd, "w");
-	if (!f || fwrite(data, 1, len, f) != len) {
-		if (f)
-			fclose(f);
-		unlink(path);
-		return NULL;
-	}
-	fclose(f);
-	return strdup(path);
+	b->data = malloc(len ? len : 1);
+	if (!b->data)
+		return -ENOMEM;
+	memcpy(b->data, data, len);
+	b->len = len;
+	b->flags = CURL_BLOB_NOCOPY;
+	return 0;
 }
 
 static int kclient_alloc(const char *server, const char *user_agent, struct kclient **out)
@@ -89,22 +81,43 @@ int kclient_new(const struct kubeconfig *kc, const char *user_agent, struct kcli
 	if (err)
 		return err;
 	c->insecure = kc->insecure;
-	if (kc->ca_file)
-		c->ca_file = strdup(kc->ca_file);
-	else if (kc->ca_data)
-		c->ca_file = pem_file(kc->ca_data, kc->ca_len);
-	if (kc->client_cert_file)
-		c->cert_file = strdup(kc->client_cert_file);
-	else if (kc->client_cert_data)
-		c->cert_file = pem_file(kc->client_cert_data, kc->client_cert_len);
-	if (kc->client_key_file)
-		c->key_file = strdup(kc->client_key_file);
-	else if (kc->client_key_data)
-		c->key_file = pem_file(kc->client_key_data, kc->client_key_len);
+	if ((kc->ca_file && !(c->ca_file = strdup(kc->ca_file))) ||
+	    (kc->ca_data && blob_dup(&c->ca, kc->ca_data, kc->ca_len)) ||
+	    (kc->client_cert_file && !(c->cert_file = strdup(kc->client_cert_file))) ||
+	    (kc->client_cert_data && blob_dup(&c->cert, kc->client_cert_data, kc->client_cert_len)) ||
+	    (kc->client_key_file && !(c->key_file = strdup(kc->client_key_file))) ||
+	    (kc->client_key_data && blob_dup(&c->key, kc->client_key_data, kc->client_key_len)) ||
+	    (kc->username && !(c->username = strdup(kc->username))) ||
+	    (kc->password && !(c->password = strdup(kc->password)))) {
+		kclient_free(c);
+		return -ENOMEM;
+	}
 	if (kc->token && asprintf(&c->auth_header, "Authorization: Bearer %s", kc->token) < 0)
 		c->auth_header = NULL;
 	*out = c;
 	return 0;
+}
+
+int kclient_open(const char *kubeconfig, const char *master, const char *user_agent,
+		 struct kclient **out, char *err, size_t err_len)
+{
+	struct kubeconfig kc = { 0 };
+	int ret;
+
+	if (master && *master && !kubeconfig)
+		return kclient_new_url(master, user_agent, out);
+	ret = kubeconfig_load(kubeconfig, NULL, &kc, err, err_len);
+	if (!ret) {
+		if (master && *master) {
+			free(kc.server);
+			kc.server = strdup(master);
+		}
+		ret = kc.server ? kclient_new(&kc, user_agent, out) : -ENOMEM;
+		if (ret)
+			snprintf(err, err_len, "cannot create the API client: %s", strerror(-ret));
+	}
+	kubeconfig_free(&kc);
+	return ret;
 }
 
 void kclient_free(struct kclient *c)
@@ -120,6 +133,11 @@ void kclient_free(struct kclient *c)
 	free(c->ca_file);
 	free(c->cert_file);
 	free(c->key_file);
+	free(c->ca.data);
+	free(c->cert.data);
+	free(c->key.data);
+	free(c->username);
+	free(c->password);
 	free(c->auth_header);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
@@ -194,6 +212,8 @@ static struct curl_slist *setup(struct kclient *c, CURL *h, const char *path,
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	if (c->ca_file)
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+	if (c->ca.data)
+		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &c->ca);
 	if (c->insecure) {
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -202,6 +222,15 @@ static struct curl_slist *setup(struct kclient *c, CURL *h, const char *path,
 		curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert_file);
 	if (c->key_file)
 		curl_easy_setopt(h, CURLOPT_SSLKEY, c->key_file);
+	if (c->cert.data)
+		curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &c->cert);
+	if (c->key.data)
+		curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &c->key);
+	if (c->username) {
+		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(h, CURLOPT_USERNAME, c->username);
+		curl_easy_setopt(h, CURLOPT_PASSWORD, c->password ? c->password : "");
+	}
 	snprintf(ct, sizeof(ct), "Content-Type: %s", content_type ? content_type : "application/json");
 	hdrs = curl_slist_append(hdrs, ct);
 	hdrs = curl_slist_append(hdrs, "Accept: application/json");

@@ -16,6 +16,12 @@ struct kclient;
 int kclient_new(const struct kubeconfig *kc, const char *user_agent, struct kclient **out);
 /* Just a server URL (tests, plain HTTP). */
 int kclient_new_url(const char *server, const char *user_agent, struct kclient **out);
+/* The client a daemon's flags describe, as kube components read --kubeconfig and
+ * --master: the kubeconfig file (NULL: $KUBECONFIG, then ~/.kube/config) with its server
+ * replaced by master when given; master alone (no kubeconfig) is enough. 0, or a negative
+ * errno with err saying what is wrong. */
+int kclient_open(const char *kubeconfig, const char *master, const char *user_agent,
+		 struct kclient **out, char *err, size_t err_len);
 void kclient_free(struct kclient *c);
 const char *kclient_server(const struct kclient *c);
 

@@ -17,3 +17,8 @@ int pathf(char *buf, size_t len, const char *fmt, ...)
 		return -ENAMETOOLONG;
 	return 0;
 }
+
+bool json_same(const json_t *a, const json_t *b)
+{
+	return a == b || json_equal(a, b);
+}

@@ -917,6 +917,17 @@ static void test_update_immutable_fields(void **state)
 	assert_status(st, 422, "Invalid");
 	assert_cause(st, "spec.selector", "FieldValueInvalid");
 	assert_contains(jsget(st, "message"), "field is immutable", "selector message");
+
+	/* An immutable ConfigMap keeps its data, but its labels still change (data set,
+	 * binaryData absent in both versions: absent equals absent). */
+	EXPECT(f, 201, "POST", "/api/v1/namespaces/default/configmaps", NULL,
+	       "{'metadata':{'name':'frozen'},'immutable':true,'data':{'a':'1'}}");
+	got = EXPECT(f, 200, "PATCH", "/api/v1/namespaces/default/configmaps/frozen", MERGE,
+		     "{'metadata':{'labels':{'tier':'gold'}}}");
+	assert_str_at(got, "metadata.labels.tier", "gold");
+	st = EXPECT(f, 422, "PATCH", "/api/v1/namespaces/default/configmaps/frozen", MERGE,
+		    "{'data':{'a':'2'}}");
+	assert_contains(jsget(st, "message"), "field is immutable", "immutable data message");
 }
 
 /* ======================================================================================
