@@ -41,16 +41,18 @@ APISERVER_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(APISERVER_SRCS))
 SCHED_SRCS := $(filter-out scheduler/main.c,$(wildcard scheduler/*.c))
 SCHED_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SCHED_SRCS))
 
-BINS := $(BUILD)/bin/kbpf-agent $(BUILD)/bin/kbpfctl \
-	$(if $(wildcard apiserver-lite/main.c),$(BUILD)/bin/kbpf-apiserver)
+BINS := $(BUILD)/bin/kbpf-agent $(BUILD)/bin/kbpfctl $(BUILD)/bin/kbpf-apiserver \
+	$(BUILD)/bin/kbpf-scheduler
 
 # Unit tests: tests/unit/test_NAME.c -> build/tests/test_NAME (cmocka).
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_BINS := $(UNIT_TESTS) $(BUILD)/tests/test_lb_bpf \
 	     $(BUILD)/tests/kbpf-testsrv $(BUILD)/tests/kbpf-loadgen $(BUILD)/fuzz/fuzz_api
-BENCH_BINS := $(BUILD)/tests/bench_dataplane $(BUILD)/tests/bench_apiserver
+BENCH_BINS := $(BUILD)/tests/bench_dataplane $(BUILD)/tests/bench_apiserver \
+	      $(BUILD)/tests/bench_scheduler
 
-.PHONY: all deps test test-unit test-bpf test-integration bench-dataplane up down clean
+.PHONY: all deps test test-unit test-bpf test-integration bench-dataplane bench-apiserver \
+	bench-scheduler up down clean
 
 all: $(BINS) $(BPF_OBJS)
 
@@ -99,6 +101,10 @@ $(BUILD)/bin/kbpf-apiserver: $(BUILD)/obj/apiserver-lite/main.o $(APISERVER_OBJS
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) $(APISERVER_LDLIBS) -o $@
 
+$(BUILD)/bin/kbpf-scheduler: $(BUILD)/obj/scheduler/main.o $(SCHED_OBJS) $(LIBKBPF) | $(BUILD)/bin
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
 # --- tests and benchmarks ---
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(APISERVER_OBJS) $(SCHED_OBJS) $(LIBKBPF) | $(BUILD)/tests
 	$(call msg,LINK,$@)
@@ -117,6 +123,10 @@ $(BUILD)/tests/bench_dataplane: $(BUILD)/obj/tests/bench/bench_dataplane.o \
 $(BUILD)/tests/bench_apiserver: $(BUILD)/obj/tests/bench/bench_apiserver.o | $(BUILD)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -lcurl -lpthread -o $@
+
+$(BUILD)/tests/bench_scheduler: $(BUILD)/obj/tests/bench/bench_scheduler.o $(LIBKBPF) | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/kbpf-%: $(BUILD)/obj/tests/tools/%.o | $(BUILD)/tests
 	$(call msg,LINK,$@)
@@ -150,6 +160,11 @@ bench-dataplane: deps
 bench-apiserver: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/bench_apiserver
 	$(Q)$(BUILD)/tests/bench_apiserver $(BUILD)/bin/kbpf-apiserver
+
+bench-scheduler: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/bench_scheduler $(BUILD)/tests/test_sched
+	$(Q)$(BUILD)/tests/test_sched --bench | grep -v '^\['
+	$(Q)$(BUILD)/tests/bench_scheduler $(BUILD)/bin/kbpf-apiserver $(BUILD)/bin/kbpf-scheduler
 
 # Until kbpfctl up brings a whole cluster: a one-node data-plane sandbox (scripts/sandbox.sh).
 up: deps

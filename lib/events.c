@@ -13,6 +13,7 @@
 #include "log.h"
 
 #define AGGREGATE_SECONDS 600
+#define RECENT_MAX 4096 /* client-go's event correlator keeps an LRU of this size */
 
 struct recent {
 	char *key;     /* uid|reason|message */
@@ -35,17 +36,19 @@ static void rfc3339_now(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Forget entries too old to aggregate into (bounded memory). */
+/* The table is in least-recently-used order (a hit is moved to the end): forget from the
+ * front what is too old to aggregate into, or beyond RECENT_MAX. O(1) per event. */
 static void expire(time_t now)
 {
 	struct recent *r, *tmp;
 
-	HASH_ITER(hh, recents, r, tmp)
-		if (now - r->last > AGGREGATE_SECONDS) {
-			HASH_DEL(recents, r);
-			free(r->key);
-			free(r);
-		}
+	HASH_ITER(hh, recents, r, tmp) {
+		if (now - r->last <= AGGREGATE_SECONDS && HASH_COUNT(recents) <= RECENT_MAX)
+			break;
+		HASH_DEL(recents, r);
+		free(r->key);
+		free(r);
+	}
 }
 
 void event_record(struct kclient *c, const char *component, const char *host,
@@ -78,6 +81,8 @@ void event_record(struct kclient *c, const char *component, const char *host,
 
 		r->count++;
 		r->last = t;
+		HASH_DEL(recents, r); /* to the end: most recently used */
+		HASH_ADD_KEYPTR(hh, recents, r->key, strlen(r->key), r);
 		kpath(path, sizeof(path), "v1", r->ns, "events", r->name, NULL);
 		patch = json_pack("{s:i,s:s}", "count", r->count, "lastTimestamp", now);
 		pthread_mutex_unlock(&mu);
