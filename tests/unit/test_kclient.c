@@ -388,7 +388,7 @@ static void test_informer_selector(void **state)
 	struct informer_opts o = { .path = CM_PATH, .field_selector = "metadata.name=keep",
 				   .label_selector = "app=demo" };
 	struct informer *inf;
-	json_t *other = configmap("keep", "1");
+	json_t *obj, *other = configmap("keep", "1");
 
 	json_object_set_new(json_object_get(json_object_get(other, "metadata"), "labels"), "app",
 			    json_string("other"));
@@ -399,8 +399,9 @@ static void test_informer_selector(void **state)
 	assert_int_equal(informer_start(f->c, &o, &h, &inf), 0);
 	assert_int_equal(informer_wait_synced(inf, 5000), 0);
 	assert_int_equal(r.adds, 1);
-	assert_non_null(informer_get(inf, "default/keep"));
-	json_decref(informer_get(inf, "default/keep"));
+	obj = informer_get(inf, "default/keep");
+	assert_non_null(obj);
+	json_decref(obj);
 	informer_stop(inf);
 	json_decref(other);
 }
