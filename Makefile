@@ -40,9 +40,11 @@ APISERVER_SRCS := $(filter-out apiserver-lite/main.c,$(wildcard apiserver-lite/*
 APISERVER_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(APISERVER_SRCS))
 SCHED_SRCS := $(filter-out scheduler/main.c,$(wildcard scheduler/*.c))
 SCHED_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SCHED_SRCS))
+CM_SRCS := $(filter-out controllers/main.c,$(wildcard controllers/*.c))
+CM_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CM_SRCS))
 
 BINS := $(BUILD)/bin/kbpf-agent $(BUILD)/bin/kbpfctl $(BUILD)/bin/kbpf-apiserver \
-	$(BUILD)/bin/kbpf-scheduler
+	$(BUILD)/bin/kbpf-scheduler $(BUILD)/bin/kbpf-controller-manager
 
 # Unit tests: tests/unit/test_NAME.c -> build/tests/test_NAME (cmocka).
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -105,8 +107,14 @@ $(BUILD)/bin/kbpf-scheduler: $(BUILD)/obj/scheduler/main.o $(SCHED_OBJS) $(LIBKB
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+$(BUILD)/bin/kbpf-controller-manager: $(BUILD)/obj/controllers/main.o $(CM_OBJS) $(LIBKBPF) \
+				      | $(BUILD)/bin
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
 # --- tests and benchmarks ---
-$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(APISERVER_OBJS) $(SCHED_OBJS) $(LIBKBPF) | $(BUILD)/tests
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(APISERVER_OBJS) $(SCHED_OBJS) $(CM_OBJS) \
+		       $(LIBKBPF) | $(BUILD)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) $(APISERVER_LDLIBS) -lcmocka -o $@
 

@@ -70,6 +70,17 @@ check() {
 	fi
 }
 
+# until_true SECONDS CMD...: CMD succeeds within SECONDS (polled every 0.1 s).
+until_true() {
+	local n=$(($1 * 10))
+	shift
+	for _ in $(seq 1 "$n"); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 in_ns() {
 	local ns=$1
 	shift

@@ -5,36 +5,12 @@
 # schedulers with one leader. TAP output.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/apiserver.sh"
-SCHEDULER=$BUILD/bin/kbpf-scheduler
+. "$(dirname "$0")/controlplane.sh"
 trap cleanup EXIT
 require_apiserver
 [ -x "$SCHEDULER" ] || skip_all "$SCHEDULER is not built (run make)"
 start_apiserver || { not_ok "apiserver starts"; finish; exit 1; }
 K=kubectl
-
-# start_scheduler NAME [flags]: a scheduler logging to $WORK/NAME.log; SCHED_PID.
-start_scheduler() {
-	local name=$1
-	shift
-	"$SCHEDULER" --kubeconfig "$KUBECONFIG" --leader-elect-lease-duration 4 \
-		--leader-elect-renew-deadline 3 --leader-elect-retry-period 1 "$@" \
-		>>"$WORK/$name.log" 2>&1 &
-	SCHED_PID=$!
-	PIDS="$PIDS $SCHED_PID"
-}
-
-# node NAME CPU [labels-json] [taints-json]: a Ready Node offering CPU cores, 8Gi, 110 pods.
-node() {
-	local labels=${3:-'{}'} taints=${4:-'[]'}
-	$K apply -f - >/dev/null <<EOF
-{"apiVersion": "v1", "kind": "Node",
- "metadata": {"name": "$1", "labels": $(echo "$labels" | python3 -c "import json,sys; l=json.load(sys.stdin); l['kubernetes.io/hostname']='$1'; print(json.dumps(l))")},
- "spec": {"taints": $taints},
- "status": {"capacity": {"cpu": "$2", "memory": "8Gi", "pods": "110"},
-            "allocatable": {"cpu": "$2", "memory": "8Gi", "pods": "110"},
-            "conditions": [{"type": "Ready", "status": "True"}]}}
-EOF
-}
 
 # pod NAME [spec-json-fragment merged into spec]: a busybox pod.
 pod() {
@@ -73,17 +49,6 @@ wait_bound() {
 	return 1
 }
 
-# until_true SECONDS CMD...: CMD succeeds within SECONDS.
-until_true() {
-	local n=$(($1 * 10))
-	shift
-	for _ in $(seq 1 "$n"); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 on_node() { # POD NODE
 	[ "$(node_of "$1")" = "$2" ]
 }
@@ -94,9 +59,9 @@ event_says() { # POD REASON PATTERN
 }
 
 # --- placement and spread ---
-node n1 2
-node n2 2
-node n3 2
+fake_node n1 2
+fake_node n2 2
+fake_node n3 2
 start_scheduler s1
 for i in 1 2 3 4 5 6; do pod "spread$i"; done
 if wait_bound spread1 spread2 spread3 spread4 spread5 spread6; then
@@ -140,7 +105,7 @@ expect_out "its PodScheduled condition is False/Unschedulable" '^False Unschedul
 	$K get pod cpu7 -o 'jsonpath={.status.conditions[?(@.type=="PodScheduled")].status} {.status.conditions[?(@.type=="PodScheduled")].reason}'
 
 # A node that fits appears: the pod is placed without waiting for a periodic retry.
-node n4 2
+fake_node n4 2
 if until_true 5 on_node cpu7 n4; then
 	ok "the unschedulable pod is bound to the node that appeared (n4)"
 else

@@ -1,0 +1,77 @@
+# controlplane.sh — start kbpf-controller-manager and kbpf-scheduler against the test's
+# apiserver, and stand in for the kubelets that these tests do not run (sourced after
+# lib.sh and apiserver.sh).
+
+CONTROLLER_MANAGER=$BUILD/bin/kbpf-controller-manager
+SCHEDULER=$BUILD/bin/kbpf-scheduler
+
+require_controller_manager() {
+	[ -x "$CONTROLLER_MANAGER" ] || skip_all "$CONTROLLER_MANAGER is not built (run make)"
+}
+
+# start_controller_manager [flags]: logging to $WORK/cm.log; CM_PID. Short leader
+# election timings so that restarts in tests do not wait 15 s.
+start_controller_manager() {
+	"$CONTROLLER_MANAGER" --kubeconfig "$KUBECONFIG" --leader-elect-lease-duration 4 \
+		--leader-elect-renew-deadline 3 --leader-elect-retry-period 1 "$@" \
+		>>"$WORK/cm.log" 2>&1 &
+	CM_PID=$!
+	PIDS="$PIDS $CM_PID"
+	for _ in $(seq 1 100); do
+		grep -q "started the" "$WORK/cm.log" 2>/dev/null && return 0
+		kill -0 "$CM_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "# the controller-manager did not start:"
+	sed 's/^/#   /' "$WORK/cm.log" | tail -20
+	return 1
+}
+
+stop_controller_manager() {
+	kill "${1:--TERM}" "$CM_PID" 2>/dev/null
+	wait "$CM_PID" 2>/dev/null
+}
+
+# start_scheduler NAME [flags]: a scheduler logging to $WORK/NAME.log; SCHED_PID.
+start_scheduler() {
+	local name=$1
+	shift
+	"$SCHEDULER" --kubeconfig "$KUBECONFIG" --leader-elect-lease-duration 4 \
+		--leader-elect-renew-deadline 3 --leader-elect-retry-period 1 "$@" \
+		>>"$WORK/$name.log" 2>&1 &
+	SCHED_PID=$!
+	PIDS="$PIDS $SCHED_PID"
+}
+
+# fake_node NAME [CPU] [LABELS-JSON] [TAINTS-JSON]: a Ready Node object offering CPU
+# cores (4), 8Gi and 110 pods, as its kubelet would register it; no kubelet runs: these
+# tests are about the control plane.
+fake_node() {
+	local labels=${3:-} taints=${4:-}
+	[ -n "$labels" ] || labels='{}'
+	[ -n "$taints" ] || taints='[]'
+	python3 - "$1" "${2:-4}" "$labels" "$taints" <<'EOP' | kubectl apply -f - >/dev/null
+import json, sys
+name, cpu, labels, taints = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
+labels["kubernetes.io/hostname"] = name
+res = {"cpu": cpu, "memory": "8Gi", "pods": "110"}
+print(json.dumps({"apiVersion": "v1", "kind": "Node",
+                  "metadata": {"name": name, "labels": labels}, "spec": {"taints": taints},
+                  "status": {"capacity": res, "allocatable": res,
+                             "conditions": [{"type": "Ready", "status": "True"}]}}))
+EOP
+}
+
+# pod_ready NS POD IP [true|false]: what the kubelet reports of a running pod: phase
+# Running, an IP, Ready and ContainersReady conditions.
+pod_ready() {
+	local ready=${4:-true} st now
+	st=$([ "$ready" = true ] && echo True || echo False)
+	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	kubectl -n "$1" patch pod "$2" --subresource=status --type=merge -p "{\"status\": {
+		\"phase\": \"Running\", \"podIP\": \"$3\", \"podIPs\": [{\"ip\": \"$3\"}],
+		\"hostIP\": \"10.99.0.1\", \"startTime\": \"$now\",
+		\"conditions\": [{\"type\": \"Ready\", \"status\": \"$st\", \"lastTransitionTime\": \"$now\"},
+		                 {\"type\": \"ContainersReady\", \"status\": \"$st\", \"lastTransitionTime\": \"$now\"},
+		                 {\"type\": \"PodScheduled\", \"status\": \"True\", \"lastTransitionTime\": \"$now\"}]}}" >/dev/null
+}
