@@ -19,7 +19,7 @@ CFLAGS     ?= -O2 -g
 CFLAGS     += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -MMD -MP
 INCLUDES   := -I$(BUILD)/include -Ibpf -Ilib -Iuserspace -Iapiserver-lite -Itests/bpf
 LDLIBS     := -lbpf -lelf -lz -ljansson -lyaml
-LDLIBS     += -lcurl -lpthread
+LDLIBS     += -lcurl -lpthread -lm
 APISERVER_LDLIBS := -lmicrohttpd -lsqlite3 -lpthread
 # -mcpu=v3 (ALU32, JMP32) is accepted by every kernel of the vmtest matrix (5.10+).
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror

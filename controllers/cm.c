@@ -190,14 +190,18 @@ bool cm_being_deleted(const json_t *obj)
 
 void cm_now(char *buf, size_t len)
 {
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	cm_format_time(cm_time_now(), buf, len, false);
 }
 
-double cm_age(const char *rfc3339)
+double cm_time_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double cm_time(const char *rfc3339)
 {
 	struct tm tm = { 0 };
 	const char *rest;
@@ -207,5 +211,24 @@ double cm_age(const char *rfc3339)
 		return NAN;
 	if (*rest == '.')
 		frac = strtod(rest, NULL);
-	return difftime(time(NULL), timegm(&tm)) - frac;
+	return (double)timegm(&tm) + frac;
+}
+
+void cm_format_time(double t, char *buf, size_t len, bool micro)
+{
+	time_t sec = (time_t)floor(t);
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (micro)
+		snprintf(buf + n, len - n, ".%06dZ", (int)((t - (double)sec) * 1e6) % 1000000);
+	else
+		snprintf(buf + n, len - n, "Z");
+}
+
+double cm_age(const char *rfc3339)
+{
+	return cm_time_now() - cm_time(rfc3339);
 }

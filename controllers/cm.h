@@ -96,6 +96,14 @@ bool cm_pod_terminal(const json_t *pod);   /* phase Succeeded or Failed */
 bool cm_being_deleted(const json_t *obj);  /* metadata.deletionTimestamp set */
 /* RFC 3339 UTC, second precision ("2026-11-26T18:00:00Z"). */
 void cm_now(char *buf, size_t len);
+/* Wall-clock time in seconds since the epoch, with fractions. */
+double cm_time_now(void);
+/* An RFC 3339 time ("…Z", optional fraction) in seconds since the epoch; NAN when it does
+ * not parse. The one time parser of the controllers. */
+double cm_time(const char *rfc3339);
+/* Format seconds since the epoch as RFC 3339 UTC; micro adds ".000000" (MicroTime, as
+ * leases and events use). */
+void cm_format_time(double t, char *buf, size_t len, bool micro);
 /* Seconds since an RFC 3339 time (NAN when it does not parse). */
 double cm_age(const char *rfc3339);
 /* Short JSON string getters: metadata.name etc.; NULL when absent. */

@@ -61,6 +61,8 @@ static void usage(FILE *out)
 		"  --node-monitor-period SECONDS         how often nodes are checked (default 5)\n"
 		"  --lb-ip-pool RANGE                    LoadBalancer addresses: A.B.C.D-E.F.G.H or a CIDR\n"
 		"  --concurrent-syncs N                  workers per controller (default 5)\n"
+		"  --controllers LIST                    which to run: \"*\" all, NAME one, -NAME not that\n"
+		"                                        one; comma-separated (default \"*\")\n"
 		"  --leader-elect[=BOOL]                 one active manager among several (default true)\n"
 		"  --leader-elect-lease-duration SEC     (default 15)\n"
 		"  --leader-elect-renew-deadline SEC     (default 10)\n"
@@ -85,6 +87,39 @@ static int parse_bool(const char *s, bool *out)
 	return 0;
 }
 
+/*
+ * --controllers as kube-controller-manager reads it: "*" turns all on, "name" one on,
+ * "-name" one off; a name we do not know is an error, not a silent no-op.
+ */
+static int parse_controllers(const char *list, bool *enabled)
+{
+	char *copy = strdup(list), *save = NULL, *tok;
+	unsigned i;
+	int ret = 0;
+
+	for (i = 0; i < n_controllers; i++)
+		enabled[i] = false;
+	for (tok = strtok_r(copy, ",", &save); tok && !ret; tok = strtok_r(NULL, ",", &save)) {
+		bool on = *tok != '-';
+		const char *name = on ? tok : tok + 1;
+		bool known = !strcmp(name, "*");
+
+		for (i = 0; i < n_controllers; i++) {
+			if (!controllers[i] || (strcmp(name, "*") && strcmp(name, controllers[i]->name)))
+				continue;
+			enabled[i] = on;
+			known = true;
+		}
+		if (!known) {
+			fprintf(stderr, "kbpf-controller-manager: --controllers: no controller named \"%s\" (see --help)\n",
+				name);
+			ret = -1;
+		}
+	}
+	free(copy);
+	return ret;
+}
+
 static int parse_int(const char *flag, const char *s, int min, int max, int *out)
 {
 	char *end;
@@ -102,7 +137,7 @@ static int parse_int(const char *flag, const char *s, int min, int max, int *out
 int main(int argc, char **argv)
 {
 	enum { O_KUBECONFIG = 256, O_MASTER, O_CIDR, O_MASK, O_ALLOC, O_GRACE, O_PERIOD, O_POOL,
-	       O_SYNCS, O_LE, O_LE_LEASE, O_LE_RENEW, O_LE_RETRY };
+	       O_SYNCS, O_LE, O_LE_LEASE, O_LE_RENEW, O_LE_RETRY, O_CONTROLLERS };
 	static const struct option opts[] = {
 		{ "kubeconfig", required_argument, NULL, O_KUBECONFIG },
 		{ "master", required_argument, NULL, O_MASTER },
@@ -113,6 +148,7 @@ int main(int argc, char **argv)
 		{ "node-monitor-period", required_argument, NULL, O_PERIOD },
 		{ "lb-ip-pool", required_argument, NULL, O_POOL },
 		{ "concurrent-syncs", required_argument, NULL, O_SYNCS },
+		{ "controllers", required_argument, NULL, O_CONTROLLERS },
 		{ "leader-elect", optional_argument, NULL, O_LE },
 		{ "leader-elect-lease-duration", required_argument, NULL, O_LE_LEASE },
 		{ "leader-elect-renew-deadline", required_argument, NULL, O_LE_RENEW },
@@ -126,6 +162,7 @@ int main(int argc, char **argv)
 	bool leader_elect = true;
 	int lease_s = 15, renew_s = 10, retry_s = 2;
 	struct leader *lead = NULL;
+	bool enabled[n_controllers];
 	static sigset_t sigs;
 	pthread_t sig_thread;
 	char err[512], host[128];
@@ -138,6 +175,7 @@ int main(int argc, char **argv)
 	cm->node_monitor_grace_s = 40;
 	cm->node_monitor_period_s = 5;
 	cm->workers = 5;
+	parse_controllers("*", enabled);
 	pthread_mutex_init(&cm->mu, NULL);
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	kbpf_log_level = LOG_LEVEL_INFO;
@@ -175,6 +213,10 @@ int main(int argc, char **argv)
 			break;
 		case O_SYNCS:
 			if (parse_int("concurrent-syncs", optarg, 1, 16, &cm->workers))
+				return 2;
+			break;
+		case O_CONTROLLERS:
+			if (parse_controllers(optarg, enabled))
 				return 2;
 			break;
 		case O_LE:
@@ -231,7 +273,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < n_controllers; i++) {
 		const struct controller *ctl = controllers[i];
 
-		if (ctl && ctl->init && ctl->init(cm)) {
+		if (enabled[i] && ctl->init && ctl->init(cm)) {
 			fprintf(stderr, "kbpf-controller-manager: the %s controller cannot start (see above)\n",
 				ctl->name);
 			goto out;
@@ -267,15 +309,17 @@ int main(int argc, char **argv)
 	for (i = 0; i < n_controllers; i++) {
 		const struct controller *ctl = controllers[i];
 
-		if (ctl && ctl->run && ctl->run(cm)) {
+		if (enabled[i] && ctl->run && ctl->run(cm)) {
 			fprintf(stderr, "kbpf-controller-manager: the %s controller cannot run (see above)\n",
 				ctl->name);
 			cm->stop = true;
 			goto out;
 		}
-		if (ctl)
+		if (enabled[i])
 			pr_info("started the %s controller\n", ctl->name);
 	}
+	/* Tests and operators wait for this line: everything this manager runs is running. */
+	pr_info("started the controllers\n");
 	while (!cm->stop)
 		cm_sleep(cm, 1000);
 	ret = 0;
@@ -293,7 +337,7 @@ out:
 		free(cm->informers[c].path);
 	}
 	for (i = 0; i < n_controllers; i++)
-		if (controllers[i] && controllers[i]->stop)
+		if (enabled[i] && controllers[i]->stop)
 			controllers[i]->stop(cm);
 	kclient_free(cm->c);
 	return ret;

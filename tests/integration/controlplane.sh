@@ -9,16 +9,24 @@ require_controller_manager() {
 	[ -x "$CONTROLLER_MANAGER" ] || skip_all "$CONTROLLER_MANAGER is not built (run make)"
 }
 
-# start_controller_manager [flags]: logging to $WORK/cm.log; CM_PID. Short leader
-# election timings so that restarts in tests do not wait 15 s.
-start_controller_manager() {
+# launch_controller_manager LOG [flags]: a controller-manager logging to LOG, not waited
+# for (a standby never starts its controllers); CM_PID. Short leader election timings so
+# that restarts in tests do not wait 15 s.
+launch_controller_manager() {
+	local log=$1
+	shift
 	"$CONTROLLER_MANAGER" --kubeconfig "$KUBECONFIG" --leader-elect-lease-duration 4 \
-		--leader-elect-renew-deadline 3 --leader-elect-retry-period 1 "$@" \
-		>>"$WORK/cm.log" 2>&1 &
+		--leader-elect-renew-deadline 3 --leader-elect-retry-period 1 "$@" >>"$log" 2>&1 &
 	CM_PID=$!
 	PIDS="$PIDS $CM_PID"
+}
+
+# start_controller_manager [flags]: logging to $WORK/cm.log; CM_PID; returns once it
+# leads and runs every controller it was given.
+start_controller_manager() {
+	launch_controller_manager "$WORK/cm.log" "$@"
 	for _ in $(seq 1 100); do
-		grep -q "started the" "$WORK/cm.log" 2>/dev/null && return 0
+		grep -q "started the controllers$" "$WORK/cm.log" 2>/dev/null && return 0
 		kill -0 "$CM_PID" 2>/dev/null || break
 		sleep 0.1
 	done
