@@ -240,8 +240,10 @@ static int parse_route(const char *path, struct route *rt, char parts[][254], in
 	(void)path;
 	if (i >= n)
 		return -1;
-	/* namespaces/{ns}/{resource}...: a namespaced resource. */
-	if (!strcmp(parts[i], "namespaces") && i + 2 < n) {
+	/* namespaces/{ns}/{resource}...: a namespaced resource (namespaces/{name}/status and
+	 * /finalize are the namespace's own subresources). */
+	if (!strcmp(parts[i], "namespaces") && i + 2 < n &&
+	    resource_find(rt->group, rt->version, parts[i + 2])) {
 		snprintf(rt->ns, sizeof(rt->ns), "%s", parts[i + 1]);
 		rt->has_ns = true;
 		i += 2;
@@ -1177,16 +1179,29 @@ static char *build_delete_mark(void *ctx, const struct sobj *cur, int64_t rev, i
 		fins = json_array();
 		json_object_set_new(meta, "finalizers", fins);
 	}
-	/* propagationPolicy becomes a finalizer the garbage collector acts on. */
-	if (d->policy && (!strcmp(d->policy, "Foreground") || !strcmp(d->policy, "Orphan"))) {
-		const char *f = !strcmp(d->policy, "Foreground") ? "foregroundDeletion" : "orphan";
-		const json_t *v;
-		bool have = false;
+	/* propagationPolicy becomes the finalizer the garbage collector acts on; an explicit
+	 * policy replaces the one the object has (Background removes both), also on an object
+	 * already being deleted, as Kubernetes' deletionFinalizersForGarbageCollection does —
+	 * except while a graceful deletion is pending (the shorter grace period aside). */
+	{
+		json_int_t cur_grace =
+			json_integer_value(json_object_get(meta, "deletionGracePeriodSeconds"));
+		bool pending = has_dt && cur_grace > 0 && !(d->grace >= 0 && d->grace < cur_grace);
 
-		json_array_foreach(fins, i, v)
-			have |= !strcmp(json_string_value(v) ?: "", f);
-		if (!have && !has_dt)
-			json_array_append_new(fins, json_string(f));
+		if (d->policy && !pending) {
+			const char *f = !strcmp(d->policy, "Foreground") ? "foregroundDeletion" :
+					!strcmp(d->policy, "Orphan") ? "orphan" : NULL;
+			const json_t *v;
+
+			for (i = json_array_size(fins); i-- > 0;) {
+				v = json_array_get(fins, i);
+				if (!strcmp(json_string_value(v) ?: "", "foregroundDeletion") ||
+				    !strcmp(json_string_value(v) ?: "", "orphan"))
+					json_array_remove(fins, i);
+			}
+			if (f)
+				json_array_append_new(fins, json_string(f));
+		}
 	}
 	/* A pod on a node goes gracefully: its node stops it, then confirms. */
 	if (d->w.res->kind && !strcmp(d->w.res->kind, "Pod") && jstr(obj, "spec.nodeName") &&
@@ -1262,6 +1277,18 @@ static int parse_delete_options(const struct api_req *req, struct delete_ctx *d,
 			d->grace = json_integer_value(json_object_get(opts, "gracePeriodSeconds"));
 		if (json_string_value(json_object_get(opts, "propagationPolicy")))
 			d->policy = strdup(json_string_value(json_object_get(opts, "propagationPolicy")));
+		/* The deprecated orphanDependents says the same in a bool. */
+		if (json_is_boolean(json_object_get(opts, "orphanDependents"))) {
+			if (d->policy) {
+				json_decref(opts);
+				fail(r, 422, "Invalid", NULL, NULL, NULL,
+				     "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Invalid value: \"%s\": orphanDependents and deletionPropagation cannot be both set",
+				     d->policy);
+				return -1;
+			}
+			d->policy = strdup(json_is_true(json_object_get(opts, "orphanDependents")) ?
+					   "Orphan" : "Background");
+		}
 		if (jstr(opts, "preconditions.uid"))
 			d->w.uid_precondition = strdup(jstr(opts, "preconditions.uid"));
 		if (jstr(opts, "preconditions.resourceVersion"))

@@ -331,7 +331,10 @@ out:
 		pthread_join(cm->threads[c], NULL);
 	/* Hand the Lease over: a standby takes over at once instead of waiting it out. */
 	leader_release(lead);
-	/* Informers first: their handlers feed the controllers' queues. */
+	/* Informers first: their handlers feed the controllers' queues. All are told at once,
+	 * as each watch takes up to a second to notice. */
+	for (c = 0; c < cm->n_informers; c++)
+		informer_cancel(cm->informers[c].inf);
 	for (c = 0; c < cm->n_informers; c++) {
 		informer_stop(cm->informers[c].inf);
 		free(cm->informers[c].path);

@@ -377,6 +377,16 @@ int informer_start(struct kclient *c, const struct informer_opts *o,
 	return 0;
 }
 
+void informer_cancel(struct informer *inf)
+{
+	if (!inf)
+		return;
+	pthread_mutex_lock(&inf->mu);
+	inf->stop = true;
+	pthread_cond_broadcast(&inf->wake); /* wakes backoff_wait too */
+	pthread_mutex_unlock(&inf->mu);
+}
+
 void informer_stop(struct informer *inf)
 {
 	struct item *it, *tmp;
@@ -384,10 +394,7 @@ void informer_stop(struct informer *inf)
 	if (!inf)
 		return;
 	if (inf->thread) {
-		pthread_mutex_lock(&inf->mu);
-		inf->stop = true;
-		pthread_cond_broadcast(&inf->wake); /* wakes backoff_wait too */
-		pthread_mutex_unlock(&inf->mu);
+		informer_cancel(inf);
 		pthread_join(inf->thread, NULL);
 	}
 	HASH_ITER(hh, inf->items, it, tmp) {

@@ -38,6 +38,9 @@ int informer_start(struct kclient *c, const struct informer_opts *o,
 int informer_new(struct kclient *c, const struct informer_opts *o, struct informer **out);
 int informer_add_handlers(struct informer *inf, const struct informer_handlers *h);
 int informer_run(struct informer *inf);
+/* Ask the informer to stop without waiting: a process with many informers cancels them
+ * all first, so their watches wind down together rather than one after another. */
+void informer_cancel(struct informer *inf);
 /* Stop the thread and free everything. */
 void informer_stop(struct informer *inf);
 

@@ -2070,6 +2070,39 @@ static void test_delete_propagation_policy(void **state)
 	EXPECT_DROP(f, 200, "GET", DEPLOYMENTS "/web", NULL, NULL);
 }
 
+/* An explicit policy replaces the garbage collector's finalizer, also on an object already
+ * being deleted (kubectl delete --cascade=orphan after --cascade=foreground); Background
+ * removes it, and an object left without finalizers goes. Other finalizers stay. */
+static void test_delete_propagation_replaces_gc_finalizer(void **state)
+{
+	struct fx *f = *state;
+	json_t *got;
+
+	mkdeploy(f);
+	EXPECT_DROP(f, 200, "DELETE", DEPLOYMENTS "/web?propagationPolicy=Foreground", NULL, NULL);
+	got = EXPECT(f, 200, "DELETE", DEPLOYMENTS "/web?propagationPolicy=Orphan", NULL, NULL);
+	assert_int_equal(json_array_size(jget(got, "metadata.finalizers")), 1);
+	assert_str_at(got, "metadata.finalizers[0]", "orphan");
+	/* The deprecated orphanDependents: false is Background: no finalizer left, gone. */
+	EXPECT_DROP(f, 422, "DELETE", DEPLOYMENTS "/web", NULL,
+		    "{'orphanDependents':false,'propagationPolicy':'Background'}");
+	EXPECT_DROP(f, 200, "DELETE", DEPLOYMENTS "/web", NULL, "{'orphanDependents':false}");
+	EXPECT_DROP(f, 404, "GET", DEPLOYMENTS "/web", NULL, NULL);
+
+	EXPECT_DROP(f, 201, "POST", "/api/v1/namespaces/default/configmaps", NULL,
+		    "{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'conf',"
+		    "'finalizers':['example.com/keep']}}");
+	got = EXPECT(f, 200, "DELETE", CM_PATH "?propagationPolicy=Foreground", NULL, NULL);
+	assert_int_equal(json_array_size(jget(got, "metadata.finalizers")), 2);
+	assert_str_at(got, "metadata.finalizers[1]", "foregroundDeletion");
+	got = EXPECT(f, 200, "DELETE", CM_PATH "?propagationPolicy=Background", NULL, NULL);
+	assert_int_equal(json_array_size(jget(got, "metadata.finalizers")), 1);
+	assert_str_at(got, "metadata.finalizers[0]", "example.com/keep");
+	EXPECT_DROP(f, 200, "GET", CM_PATH, NULL, NULL);
+	EXPECT_DROP(f, 200, "PATCH", CM_PATH, MERGE, "{'metadata':{'finalizers':null}}");
+	EXPECT_DROP(f, 404, "GET", CM_PATH, NULL, NULL);
+}
+
 static void test_delete_preconditions(void **state)
 {
 	struct fx *f = *state;
@@ -2223,6 +2256,33 @@ static void test_namespace_delete_terminates(void **state)
 	/* What is inside can still be read and deleted. */
 	EXPECT_DROP(f, 200, "GET", "/api/v1/namespaces/doomed/pods/p", NULL, NULL);
 	EXPECT_DROP(f, 200, "DELETE", "/api/v1/namespaces/doomed/pods/p", NULL, NULL);
+}
+
+/* The namespace controller's paths: namespaces/{name}/status for its conditions (not a
+ * namespaced resource called "status"), and /finalize, whose emptied spec.finalizers lets
+ * a terminating namespace go. */
+static void test_namespace_status_and_finalize(void **state)
+{
+	struct fx *f = *state;
+	json_t *ns;
+	char *body;
+
+	mkns(f, "emptied");
+	ns = EXPECT(f, 200, "DELETE", "/api/v1/namespaces/emptied", NULL, NULL);
+	json_object_set_new(json_object_get(ns, "status"), "conditions",
+			    json_pack("[{s:s,s:s,s:s,s:s}]", "type", "NamespaceContentRemaining",
+				      "status", "False", "reason", "ContentRemoved", "message",
+				      "All content successfully removed"));
+	body = json_dumps(ns, JSON_COMPACT);
+	ns = EXPECT(f, 200, "PUT", "/api/v1/namespaces/emptied/status", NULL, "%s", body);
+	free(body);
+	assert_str_at(ns, "status.conditions[0].reason", "ContentRemoved");
+	assert_str_at(ns, "status.phase", "Terminating");
+	json_object_set_new(json_object_get(ns, "spec"), "finalizers", json_array());
+	body = json_dumps(ns, JSON_COMPACT);
+	EXPECT_DROP(f, 200, "PUT", "/api/v1/namespaces/emptied/finalize", NULL, "%s", body);
+	free(body);
+	EXPECT_DROP(f, 404, "GET", "/api/v1/namespaces/emptied", NULL, NULL);
 }
 
 /* ======================================================================================
@@ -2500,11 +2560,13 @@ int main(int argc, char **argv)
 		T(test_delete_bound_pod_is_graceful),
 		T(test_delete_finalizers_hold_object),
 		T(test_delete_propagation_policy),
+		T(test_delete_propagation_replaces_gc_finalizer),
 		T(test_delete_preconditions),
 		T(test_deletecollection_label_selector),
 		T(test_binding),
 		T(test_scale_subresource),
 		T(test_namespace_delete_terminates),
+		T(test_namespace_status_and_finalize),
 		T(test_discovery_core),
 		T(test_discovery_apps),
 		T(test_version),
