@@ -27,6 +27,13 @@ struct cm {
 	int node_monitor_grace_s;      /* --node-monitor-grace-period: lease silence before
 					* Ready=Unknown (40) */
 	int node_monitor_period_s;     /* --node-monitor-period (5) */
+	double node_eviction_rate;     /* --node-eviction-rate: nodes tainted NoExecute per
+					* second and zone (0.1) */
+	double secondary_node_eviction_rate; /* --secondary-node-eviction-rate: the same in a
+					      * partly disrupted zone of a large cluster (0.01) */
+	int large_cluster_size_threshold; /* --large-cluster-size-threshold (50) */
+	double unhealthy_zone_threshold;  /* --unhealthy-zone-threshold: share of NotReady
+					   * nodes that makes a zone partly disrupted (0.55) */
 	const char *lb_ip_pool;        /* --lb-ip-pool: "A-B" range or CIDR; NULL: none */
 	int workers;                   /* --concurrent-syncs: workers per controller (5) */
 	volatile bool stop;

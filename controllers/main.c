@@ -59,6 +59,13 @@ static void usage(FILE *out)
 		"  --allocate-node-cidrs[=BOOL]          give nodes a spec.podCIDR (default true)\n"
 		"  --node-monitor-grace-period SECONDS   a node silent this long is NotReady (default 40)\n"
 		"  --node-monitor-period SECONDS         how often nodes are checked (default 5)\n"
+		"  --node-eviction-rate QPS              nodes tainted NoExecute per second and zone\n"
+		"                                        (default 0.1)\n"
+		"  --secondary-node-eviction-rate QPS    the same in a partly disrupted zone of a large\n"
+		"                                        cluster (default 0.01)\n"
+		"  --large-cluster-size-threshold N      nodes in a zone that make it large (default 50)\n"
+		"  --unhealthy-zone-threshold RATIO      share of NotReady nodes (at least 3) that makes a\n"
+		"                                        zone partly disrupted (default 0.55)\n"
 		"  --lb-ip-pool RANGE                    LoadBalancer addresses: A.B.C.D-E.F.G.H or a CIDR\n"
 		"  --concurrent-syncs N                  workers per controller (default 5)\n"
 		"  --controllers LIST                    which to run: \"*\" all, NAME one, -NAME not that\n"
@@ -120,6 +127,20 @@ static int parse_controllers(const char *list, bool *enabled)
 	return ret;
 }
 
+static int parse_double(const char *flag, const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (!*s || *end || !(v >= min && v <= max)) {
+		fprintf(stderr, "kbpf-controller-manager: --%s %s: expected a number from %g to %g\n",
+			flag, s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 static int parse_int(const char *flag, const char *s, int min, int max, int *out)
 {
 	char *end;
@@ -137,7 +158,8 @@ static int parse_int(const char *flag, const char *s, int min, int max, int *out
 int main(int argc, char **argv)
 {
 	enum { O_KUBECONFIG = 256, O_MASTER, O_CIDR, O_MASK, O_ALLOC, O_GRACE, O_PERIOD, O_POOL,
-	       O_SYNCS, O_LE, O_LE_LEASE, O_LE_RENEW, O_LE_RETRY, O_CONTROLLERS };
+	       O_SYNCS, O_LE, O_LE_LEASE, O_LE_RENEW, O_LE_RETRY, O_CONTROLLERS, O_EVICT_RATE, O_EVICT_RATE2,
+	       O_LARGE_CLUSTER, O_UNHEALTHY_ZONE };
 	static const struct option opts[] = {
 		{ "kubeconfig", required_argument, NULL, O_KUBECONFIG },
 		{ "master", required_argument, NULL, O_MASTER },
@@ -146,6 +168,10 @@ int main(int argc, char **argv)
 		{ "allocate-node-cidrs", optional_argument, NULL, O_ALLOC },
 		{ "node-monitor-grace-period", required_argument, NULL, O_GRACE },
 		{ "node-monitor-period", required_argument, NULL, O_PERIOD },
+		{ "node-eviction-rate", required_argument, NULL, O_EVICT_RATE },
+		{ "secondary-node-eviction-rate", required_argument, NULL, O_EVICT_RATE2 },
+		{ "large-cluster-size-threshold", required_argument, NULL, O_LARGE_CLUSTER },
+		{ "unhealthy-zone-threshold", required_argument, NULL, O_UNHEALTHY_ZONE },
 		{ "lb-ip-pool", required_argument, NULL, O_POOL },
 		{ "concurrent-syncs", required_argument, NULL, O_SYNCS },
 		{ "controllers", required_argument, NULL, O_CONTROLLERS },
@@ -174,6 +200,10 @@ int main(int argc, char **argv)
 	cm->allocate_node_cidrs = true;
 	cm->node_monitor_grace_s = 40;
 	cm->node_monitor_period_s = 5;
+	cm->node_eviction_rate = 0.1;
+	cm->secondary_node_eviction_rate = 0.01;
+	cm->large_cluster_size_threshold = 50;
+	cm->unhealthy_zone_threshold = 0.55;
 	cm->workers = 5;
 	parse_controllers("*", enabled);
 	pthread_mutex_init(&cm->mu, NULL);
@@ -206,6 +236,25 @@ int main(int argc, char **argv)
 			break;
 		case O_PERIOD:
 			if (parse_int("node-monitor-period", optarg, 1, 3600, &cm->node_monitor_period_s))
+				return 2;
+			break;
+		case O_EVICT_RATE:
+			if (parse_double("node-eviction-rate", optarg, 0, 1000, &cm->node_eviction_rate))
+				return 2;
+			break;
+		case O_EVICT_RATE2:
+			if (parse_double("secondary-node-eviction-rate", optarg, 0, 1000,
+					 &cm->secondary_node_eviction_rate))
+				return 2;
+			break;
+		case O_LARGE_CLUSTER:
+			if (parse_int("large-cluster-size-threshold", optarg, 1, 1000000,
+				      &cm->large_cluster_size_threshold))
+				return 2;
+			break;
+		case O_UNHEALTHY_ZONE:
+			if (parse_double("unhealthy-zone-threshold", optarg, 0, 1,
+					 &cm->unhealthy_zone_threshold))
 				return 2;
 			break;
 		case O_POOL:

@@ -23,12 +23,12 @@
 #define LEASE_NS "kube-node-lease"
 #define LABEL_EXCLUDE_DISRUPTION "node.kubernetes.io/exclude-disruption"
 
-/* kube's defaults (--node-eviction-rate, --secondary-node-eviction-rate,
- * --large-cluster-size-threshold, --unhealthy-zone-threshold). */
-#define EVICTION_QPS 0.1
-#define SECONDARY_EVICTION_QPS 0.01
-#define LARGE_CLUSTER_THRESHOLD 50
-#define UNHEALTHY_ZONE_THRESHOLD 0.55
+/* --node-eviction-rate, --secondary-node-eviction-rate, --large-cluster-size-threshold,
+ * --unhealthy-zone-threshold; kube's defaults until init reads the flags. */
+static double eviction_qps = 0.1;
+static double secondary_eviction_qps = 0.01;
+static int large_cluster_threshold = 50;
+static double unhealthy_zone_threshold = 0.55;
 #define TAINT_PASS_MS 100 /* kube's NodeEvictionPeriod */
 
 /* What the monitor knows of a node between passes (kube's nodeHealthData). */
@@ -143,7 +143,7 @@ enum nl_zone_state nl_zone_state(int ready, int not_ready)
 {
 	if (!ready && not_ready > 0)
 		return NL_ZONE_FULL;
-	if (not_ready > 2 && (double)not_ready / (not_ready + ready) >= UNHEALTHY_ZONE_THRESHOLD)
+	if (not_ready > 2 && (double)not_ready / (not_ready + ready) >= unhealthy_zone_threshold)
 		return NL_ZONE_PARTIAL;
 	return NL_ZONE_NORMAL;
 }
@@ -473,7 +473,7 @@ static struct zone *zone_get(const char *key)
 	if (z || !(z = calloc(1, sizeof(*z))))
 		return z;
 	z->key = strdup(key);
-	z->qps = EVICTION_QPS;
+	z->qps = eviction_qps;
 	z->tokens = 1; /* a burst of one, as kube's eviction limiter */
 	z->refilled = mono_now();
 	HASH_ADD_KEYPTR(hh, nl.zones, z->key, strlen(z->key), z);
@@ -656,13 +656,13 @@ static struct health *observe(struct cm *cm, const json_t *node, double now)
 
 static void set_limiter(struct zone *z, enum nl_zone_state state)
 {
-	double qps = EVICTION_QPS;
+	double qps = eviction_qps;
 
 	/* kube's ReducedQPSFunc for a partly disrupted zone: slower in a large cluster,
 	 * stopped in a small one. A fully disrupted zone while others are healthy keeps the
 	 * normal rate (HealthyQPSFunc). */
 	if (state == NL_ZONE_PARTIAL)
-		qps = z->size > LARGE_CLUSTER_THRESHOLD ? SECONDARY_EVICTION_QPS : 0;
+		qps = z->size > large_cluster_threshold ? secondary_eviction_qps : 0;
 	if (qps == z->qps)
 		return;
 	/* As kube's SwapLimiter: a new bucket keeps the old one's token (burst 1), and
@@ -945,6 +945,10 @@ static int nodelifecycle_init(struct cm *cm)
 	struct informer_handlers ph = { .add = on_pod, .update = on_pod_update,
 					.del = on_pod_delete };
 
+	eviction_qps = cm->node_eviction_rate;
+	secondary_eviction_qps = cm->secondary_node_eviction_rate;
+	large_cluster_threshold = cm->large_cluster_size_threshold;
+	unhealthy_zone_threshold = cm->unhealthy_zone_threshold;
 	nl.nodes = cm_informer(cm, "/api/v1/nodes");
 	nl.pods = cm_informer(cm, "/api/v1/pods");
 	nl.leases = cm_informer(cm, "/apis/coordination.k8s.io/v1/namespaces/" LEASE_NS "/leases");
