@@ -2,7 +2,8 @@
 # (sourced after lib.sh). Each run gets its own data directory, port and kubeconfig.
 
 APISERVER=$BUILD/bin/kbpf-apiserver
-API_PORT=$((20000 + $$ % 20000))
+# Below the kernel's ephemeral range (32768-60999), where no client socket takes it first.
+API_PORT=$((10000 + $$ % 20000))
 API_URL=http://127.0.0.1:$API_PORT
 API_DATA=$WORK/apiserver
 export KUBECONFIG=$WORK/kubeconfig
@@ -34,17 +35,26 @@ users:
 EOF
 }
 
-# start_apiserver [extra flags]: until /readyz answers.
+# start_apiserver [extra flags]: until /readyz answers. A port someone else holds is
+# given up for another (once per try; the kubeconfig follows).
 start_apiserver() {
-	"$APISERVER" --data-dir "$API_DATA" --secure-port "$API_PORT" "$@" \
-		>>"$WORK/apiserver.log" 2>&1 &
-	API_PID=$!
-	PIDS="$PIDS $API_PID"
-	write_kubeconfig
-	for _ in $(seq 1 100); do
-		curl -sf "$API_URL/readyz" >/dev/null 2>&1 && return 0
-		kill -0 "$API_PID" 2>/dev/null || break
-		sleep 0.05
+	local try
+	for try in 1 2 3 4 5; do
+		"$APISERVER" --data-dir "$API_DATA" --secure-port "$API_PORT" "$@" \
+			>>"$WORK/apiserver.log" 2>&1 &
+		API_PID=$!
+		PIDS="$PIDS $API_PID"
+		write_kubeconfig
+		for _ in $(seq 1 100); do
+			curl -sf "$API_URL/readyz" >/dev/null 2>&1 && return 0
+			kill -0 "$API_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill -0 "$API_PID" 2>/dev/null && break
+		grep -qi "address already in use" "$WORK/apiserver.log" || break
+		API_PORT=$((10000 + (API_PORT - 10000 + 7919) % 20000))
+		API_URL=http://127.0.0.1:$API_PORT
+		echo "# port in use; trying $API_PORT" >>"$WORK/apiserver.log"
 	done
 	echo "# apiserver did not come up:"
 	sed 's/^/#   /' "$WORK/apiserver.log"

@@ -105,8 +105,11 @@ bg_ns() {
 }
 
 cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
+	# Braced so that bash's "Killed" job notices go to /dev/null too.
+	{
+		for p in $PIDS; do kill -9 "$p"; done
+		wait
+	} 2>/dev/null
 	for n in $(ip netns list | awk '{print $1}' | grep "^$T-"); do
 		ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$n" 2>/dev/null
