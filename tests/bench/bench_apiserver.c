@@ -14,18 +14,12 @@
 
 #include <curl/curl.h>
 
+#include "benchproc.h"
+
 #define NAMESPACE "bench"
 
 static char base[128];
 static int quick;
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static long long now_ns(void)
 {

@@ -25,6 +25,7 @@
 
 #include "kclient.h"
 #include "log.h"
+#include "benchproc.h"
 
 #define NS "bench"
 #define CREATORS 16
@@ -47,36 +48,6 @@ struct result {
 
 static const char *apiserver_bin, *scheduler_bin;
 static char workdir[] = "/tmp/kbpft-bench-sched.XXXXXX";
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static pid_t spawn(const char *log, char *const argv[])
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		FILE *f = freopen(log, "a", stderr);
-
-		(void)f;
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-static void stop(pid_t pid)
-{
-	if (pid <= 0)
-		return;
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
-}
 
 /* --- one run --- */
 

@@ -38,15 +38,19 @@ EOF
 # start_apiserver [extra flags]: until /readyz answers. A port someone else holds is
 # given up for another (once per try; the kubeconfig follows).
 start_apiserver() {
-	local try
+	local try seen
 	for try in 1 2 3 4 5; do
+		seen=$(cat "$WORK/apiserver.log" 2>/dev/null | wc -l)
 		"$APISERVER" --data-dir "$API_DATA" --secure-port "$API_PORT" "$@" \
 			>>"$WORK/apiserver.log" 2>&1 &
 		API_PID=$!
 		PIDS="$PIDS $API_PID"
 		write_kubeconfig
 		for _ in $(seq 1 100); do
-			curl -sf "$API_URL/readyz" >/dev/null 2>&1 && return 0
+			# Ours serving, not another test's apiserver on the same port.
+			tail -n +$((seen + 1)) "$WORK/apiserver.log" |
+				grep -q "listening on $API_URL\$" &&
+				curl -sf "$API_URL/readyz" >/dev/null 2>&1 && return 0
 			kill -0 "$API_PID" 2>/dev/null || break
 			sleep 0.05
 		done
