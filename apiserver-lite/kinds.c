@@ -1057,6 +1057,69 @@ static void replicaset_defaults(struct api *api, json_t *obj, const json_t *old)
 	workload_defaults(api, obj, old, false);
 }
 
+/* ValidatePositiveIntOrPercent: the value (a percentage's number, *pct set), or -1 when
+ * it is neither a non-negative integer nor "N%" (reported). Absent is 0. */
+static int int_or_percent(const json_t *v, const char *field, bool *pct, struct errlist *e)
+{
+	const char *s = json_string_value(v);
+	size_t n = s ? strlen(s) : 0;
+
+	*pct = false;
+	if (!v || json_is_null(v))
+		return 0;
+	if (json_is_integer(v)) {
+		if (json_integer_value(v) >= 0)
+			return (int)json_integer_value(v);
+		err_invalid(e, field, v, "must be greater than or equal to 0");
+		return -1;
+	}
+	if (!s) {
+		err_invalid(e, field, v, "must be an integer or percentage (e.g '5%%')");
+		return -1;
+	}
+	if (n >= 2 && s[n - 1] == '%' && strspn(s, "0123456789") == n - 1) {
+		*pct = true;
+		return atoi(s);
+	}
+	err_invalid(e, field, v,
+		    "a valid percent string must be a numeric string followed by an ending '%%' "
+		    "(e.g. '1%%',  or '93%%', regex used for validation is '[0-9]+%%')");
+	return -1;
+}
+
+/* A Deployment's strategy and progress deadline (ValidateDeploymentSpec): the controller
+ * could not roll out with what these refuse. */
+static void deployment_spec_validate(const json_t *spec, struct errlist *e)
+{
+	const json_t *strategy = json_object_get(spec, "strategy");
+	const json_t *ru = json_object_get(strategy, "rollingUpdate");
+	const json_t *pds = json_object_get(spec, "progressDeadlineSeconds");
+	const char *mu = "spec.strategy.rollingUpdate.maxUnavailable";
+	int surge, unavailable;
+	bool surge_pct, unavailable_pct;
+
+	if (!strcmp(str_or(strategy, "type", "RollingUpdate"), "Recreate")) {
+		if (ru && !json_is_null(ru))
+			err_forbidden(e, "spec.strategy.rollingUpdate",
+				      "may not be specified when strategy `type` is 'Recreate'");
+	} else if (json_is_object(ru)) {
+		unavailable = int_or_percent(json_object_get(ru, "maxUnavailable"), mu,
+					     &unavailable_pct, e);
+		surge = int_or_percent(json_object_get(ru, "maxSurge"),
+				       "spec.strategy.rollingUpdate.maxSurge", &surge_pct, e);
+		if (!unavailable && !surge)
+			err_invalid(e, mu, json_object_get(ru, "maxUnavailable"),
+				    "may not be 0 when `maxSurge` is 0");
+		if (unavailable_pct && unavailable > 100)
+			err_invalid(e, mu, json_object_get(ru, "maxUnavailable"),
+				    "must not be greater than 100%%");
+	}
+	if (json_is_integer(pds) &&
+	    json_integer_value(pds) <= json_integer_value(json_object_get(spec, "minReadySeconds")))
+		err_invalid(e, "spec.progressDeadlineSeconds", pds,
+			    "must be greater than minReadySeconds");
+}
+
 /* matchLabels must select the template's labels (matchExpressions are checked by the
  * controllers that use them). */
 static void workload_validate(struct api *api, const json_t *obj, const json_t *old,
@@ -1099,6 +1162,7 @@ static void workload_validate(struct api *api, const json_t *obj, const json_t *
 
 		if (!one_of(t, types))
 			err_unsupported(e, "spec.strategy.type", t, types);
+		deployment_spec_validate(spec, e);
 	}
 }
 
@@ -1447,17 +1511,39 @@ static void endpointslice_validate(struct api *api, const json_t *obj, const jso
 		err_invalid(e, "endpoints", NULL, "must have at most 1000 items");
 }
 
+/* listWithMoreString of kube's printers: the first 3, "+ N more...", "<unset>" for none. */
+static void more_cell(json_t *cells, char *buf, size_t n, size_t shown, size_t total, size_t len)
+{
+	if (total > shown)
+		snprintf(buf + n, n < len ? len - n : 0, " + %zu more...", total - shown);
+	string_cell(cells, *buf ? buf : "<unset>");
+}
+
 static void endpointslice_row(const json_t *s, json_t *cells)
 {
-	char *ports = NULL, eps[512] = "";
+	char ports[256] = "", eps[512] = "";
 	const json_t *ep, *a, *p;
 	size_t i, j, n = 0, shown = 0, total = 0;
-	json_t *pv = json_array();
 
-	json_array_foreach(json_object_get(s, "ports"), i, p)
-		json_array_append_new(pv, json_sprintf("%lld", json_integer_value(json_object_get(p, "port"))));
-	ports = join_strings(pv, NULL, ",");
-	json_decref(pv);
+	json_array_foreach(json_object_get(s, "ports"), i, p) {
+		const json_t *port = json_object_get(p, "port"), *name = json_object_get(p, "name");
+
+		total++;
+		if (shown == 3)
+			continue;
+		if (json_is_integer(port))
+			n += snprintf(ports + n, n < sizeof(ports) ? sizeof(ports) - n : 0, "%s%lld",
+				      shown ? "," : "", (long long)json_integer_value(port));
+		else
+			n += snprintf(ports + n, n < sizeof(ports) ? sizeof(ports) - n : 0, "%s%s",
+				      shown ? "," : "",
+				      json_string_value(name) ? json_string_value(name) : "*");
+		shown++;
+	}
+	name_cell(s, cells);
+	string_cell(cells, jstr(s, "addressType"));
+	more_cell(cells, ports, n, shown, total, sizeof(ports));
+	n = shown = total = 0;
 	json_array_foreach(json_object_get(s, "endpoints"), i, ep)
 		json_array_foreach(json_object_get(ep, "addresses"), j, a) {
 			total++;
@@ -1467,13 +1553,7 @@ static void endpointslice_row(const json_t *s, json_t *cells)
 				shown++;
 			}
 		}
-	if (total > shown)
-		snprintf(eps + n, n < sizeof(eps) ? sizeof(eps) - n : 0, " + %zu more...",
-			 total - shown);
-	name_cell(s, cells);
-	string_cell(cells, jstr(s, "addressType"));
-	owned_cell(cells, ports);
-	string_cell(cells, eps);
+	more_cell(cells, eps, n, shown, total, sizeof(eps));
 	age_cell(s, cells);
 }
 

@@ -1180,6 +1180,12 @@ static void test_deployment_defaults(void **state)
  * validation
  * ====================================================================================== */
 
+/* A Deployment "bad" with spec fields (in the test's quotes) added. */
+#define DEPLOY_BAD(fields)                                                                 \
+	"{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':'bad'},'spec':{"    \
+	"'selector':{'matchLabels':{'app':'web'}},'template':{'metadata':{'labels':"         \
+	"{'app':'web'}},'spec':{'containers':[{'name':'c','image':'a'}]}}," fields "}}"
+
 static const struct validation_case {
 	const char *desc, *path, *kind, *body, *field, *reason;
 } validation_cases[] = {
@@ -1232,6 +1238,25 @@ static const struct validation_case {
 	  "{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'bad','labels':"
 	  "{'app':'-web'}}}",
 	  "metadata.labels", "FieldValueInvalid" },
+	/* Deployment strategies the controller could not roll out with (deploy-strategy). */
+	{ "maxSurge neither integer nor percent", DEPLOYMENTS, "Deployment",
+	  DEPLOY_BAD("'strategy':{'rollingUpdate':{'maxSurge':'25','maxUnavailable':1}}"),
+	  "spec.strategy.rollingUpdate.maxSurge", "FieldValueInvalid" },
+	{ "negative maxUnavailable", DEPLOYMENTS, "Deployment",
+	  DEPLOY_BAD("'strategy':{'rollingUpdate':{'maxSurge':1,'maxUnavailable':-1}}"),
+	  "spec.strategy.rollingUpdate.maxUnavailable", "FieldValueInvalid" },
+	{ "maxSurge and maxUnavailable both 0", DEPLOYMENTS, "Deployment",
+	  DEPLOY_BAD("'strategy':{'rollingUpdate':{'maxSurge':'0%','maxUnavailable':0}}"),
+	  "spec.strategy.rollingUpdate.maxUnavailable", "FieldValueInvalid" },
+	{ "maxUnavailable above 100%", DEPLOYMENTS, "Deployment",
+	  DEPLOY_BAD("'strategy':{'rollingUpdate':{'maxSurge':1,'maxUnavailable':'101%'}}"),
+	  "spec.strategy.rollingUpdate.maxUnavailable", "FieldValueInvalid" },
+	{ "rollingUpdate with Recreate", DEPLOYMENTS, "Deployment",
+	  DEPLOY_BAD("'strategy':{'type':'Recreate','rollingUpdate':{'maxSurge':1}}"),
+	  "spec.strategy.rollingUpdate", "FieldValueForbidden" },
+	{ "progressDeadlineSeconds not above minReadySeconds", DEPLOYMENTS, "Deployment",
+	  DEPLOY_BAD("'minReadySeconds':10,'progressDeadlineSeconds':10"),
+	  "spec.progressDeadlineSeconds", "FieldValueInvalid" },
 };
 
 static void test_validation_causes(void **state)
@@ -1753,6 +1778,39 @@ static void test_list_table_services(void **state)
 		}
 	}
 	assert_int_equal(json_array_size(json_object_get(t, "rows")), 3);
+}
+
+/* kubectl get endpointslices: PORTS and ENDPOINTS show 3 and "+ N more...", "<unset>"
+ * for none (kube's listWithMoreString). */
+static void test_list_table_endpointslices(void **state)
+{
+	static const char *const cols[] = { "Name", "AddressType", "Ports", "Endpoints", "Age",
+					    NULL };
+	struct fx *f = *state;
+	const char *path = "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices";
+	json_t *t, *row;
+	size_t i;
+
+	EXPECT(f, 201, "POST", path, NULL, "{'metadata':{'name':'empty'},'addressType':'IPv4'}");
+	EXPECT(f, 201, "POST", path, NULL,
+	       "{'metadata':{'name':'full'},'addressType':'IPv4','ports':[{'port':1},"
+	       "{'port':2},{'port':3},{'port':4}],'endpoints':[{'addresses':['10.0.0.1']},"
+	       "{'addresses':['10.0.0.2']},{'addresses':['10.0.0.3']},"
+	       "{'addresses':['10.0.0.4']},{'addresses':['10.0.0.5']}]}");
+	t = EXPECT(f, 200, "GET", path, "Accept: " TABLE_ACCEPT, NULL);
+	assert_columns(t, cols);
+	assert_cells_typed(t);
+	json_array_foreach(json_object_get(t, "rows"), i, row) {
+		if (!strcmp(jsget(row, "cells[0]"), "empty")) {
+			assert_str_at(row, "cells[2]", "<unset>");
+			assert_str_at(row, "cells[3]", "<unset>");
+		} else {
+			assert_str_at(row, "cells[1]", "IPv4");
+			assert_str_at(row, "cells[2]", "1,2,3 + 1 more...");
+			assert_str_at(row, "cells[3]", "10.0.0.1,10.0.0.2,10.0.0.3 + 2 more...");
+		}
+	}
+	assert_int_equal(json_array_size(json_object_get(t, "rows")), 2);
 }
 
 /* ======================================================================================
@@ -2548,6 +2606,7 @@ int main(int argc, char **argv)
 		T(test_list_all_namespaces),
 		T(test_list_table_pods),
 		T(test_list_table_services),
+		T(test_list_table_endpointslices),
 		T(test_watch_from_resource_version),
 		T(test_watch_without_resource_version_starts_with_state),
 		T(test_watch_label_selector_transitions),
