@@ -51,10 +51,10 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 TEST_BINS := $(UNIT_TESTS) $(BUILD)/tests/test_lb_bpf \
 	     $(BUILD)/tests/kbpf-testsrv $(BUILD)/tests/kbpf-loadgen $(BUILD)/fuzz/fuzz_api
 BENCH_BINS := $(BUILD)/tests/bench_dataplane $(BUILD)/tests/bench_apiserver \
-	      $(BUILD)/tests/bench_scheduler
+	      $(BUILD)/tests/bench_scheduler $(BUILD)/tests/bench_endpoints
 
 .PHONY: all deps test test-unit test-bpf test-integration bench-dataplane bench-apiserver \
-	bench-scheduler up down clean
+	bench-scheduler bench-endpoints up down clean
 
 all: $(BINS) $(BPF_OBJS)
 
@@ -136,6 +136,10 @@ $(BUILD)/tests/bench_scheduler: $(BUILD)/obj/tests/bench/bench_scheduler.o $(LIB
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+$(BUILD)/tests/bench_endpoints: $(BUILD)/obj/tests/bench/bench_endpoints.o $(LIBKBPF) | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
 $(BUILD)/tests/kbpf-%: $(BUILD)/obj/tests/tools/%.o | $(BUILD)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
@@ -173,6 +177,11 @@ bench-scheduler: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/bench_scheduler $(BUILD)/tests/test_sched
 	$(Q)$(BUILD)/tests/test_sched --bench | grep -v '^\['
 	$(Q)$(BUILD)/tests/bench_scheduler $(BUILD)/bin/kbpf-apiserver $(BUILD)/bin/kbpf-scheduler
+
+bench-endpoints: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/bench_endpoints
+	$(Q)$(BUILD)/tests/bench_endpoints $(BUILD)/bin/kbpf-apiserver \
+		$(BUILD)/bin/kbpf-controller-manager
 
 # Until kbpfctl up brings a whole cluster: a one-node data-plane sandbox (scripts/sandbox.sh).
 up: deps
