@@ -78,8 +78,7 @@ static void usage(FILE *out)
 		"  -h, --help                            this text\n"
 		"\nControllers:");
 	for (i = 0; i < n_controllers; i++)
-		if (controllers[i])
-			fprintf(out, " %s", controllers[i]->name);
+		fprintf(out, " %s", controllers[i]->name);
 	fprintf(out, "\n");
 }
 
@@ -112,7 +111,7 @@ static int parse_controllers(const char *list, bool *enabled)
 		bool known = !strcmp(name, "*");
 
 		for (i = 0; i < n_controllers; i++) {
-			if (!controllers[i] || (strcmp(name, "*") && strcmp(name, controllers[i]->name)))
+			if (strcmp(name, "*") && strcmp(name, controllers[i]->name))
 				continue;
 			enabled[i] = on;
 			known = true;

@@ -1,18 +1,17 @@
 /* registry.c — the controllers kbpf-controller-manager runs, in start order. Each is
- * defined in its own file; a weak reference keeps the list valid while one is absent from
- * a build (e.g. a unit test linking a subset). */
+ * defined in its own file. */
 #include <stddef.h>
 
 #include "cm.h"
 
-extern const struct controller nodeipam_controller __attribute__((weak));
-extern const struct controller nodelifecycle_controller __attribute__((weak));
-extern const struct controller endpointslice_controller __attribute__((weak));
-extern const struct controller replicaset_controller __attribute__((weak));
-extern const struct controller deployment_controller __attribute__((weak));
-extern const struct controller gc_controller __attribute__((weak));
-extern const struct controller namespace_controller __attribute__((weak));
-extern const struct controller lbipam_controller __attribute__((weak));
+extern const struct controller nodeipam_controller;
+extern const struct controller nodelifecycle_controller;
+extern const struct controller endpointslice_controller;
+extern const struct controller replicaset_controller;
+extern const struct controller deployment_controller;
+extern const struct controller gc_controller;
+extern const struct controller namespace_controller;
+extern const struct controller lbipam_controller;
 
 const struct controller *const controllers[] = {
 	&nodeipam_controller,      &nodelifecycle_controller, &endpointslice_controller,

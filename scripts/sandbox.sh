@@ -113,8 +113,9 @@ up() {
 
 	cat <<EOF
 
-The sandbox is up. The control plane (apiserver, scheduler, controllers) and the pod
-runtime are not built yet: Services come from $STATE/objects.json.
+The sandbox is up. kbpf-apiserver, kbpf-scheduler and kbpf-controller-manager are built
+(build/bin) but not started here: until kbpf-agent watches the apiserver and runs pods,
+Services come from $STATE/objects.json.
 
   ip netns exec $EXT_NS wget -qO- http://$NODE_IP:30080/   # NodePort from outside
   ip netns exec kbpf-demo-1 wget -qO- http://10.96.0.100/   # ClusterIP from a pod

@@ -83,3 +83,24 @@ pod_ready() {
 		                 {\"type\": \"ContainersReady\", \"status\": \"$st\", \"lastTransitionTime\": \"$now\"},
 		                 {\"type\": \"PodScheduled\", \"status\": \"True\", \"lastTransitionTime\": \"$now\"}]}}" >/dev/null
 }
+
+# kubelet_loop (run it in the background): what the kubelets would do for the pods on
+# (fake) nodes: mark bound pods Running and Ready with an IP from 10.244.0.0/16, and confirm
+# the deletion of terminating ones. Pods labelled never-ready stay unready; while
+# $WORK/hold exists no pod becomes ready (a rollout held mid-way).
+kubelet_loop() {
+	local ns name node del ready never n=1
+	while :; do
+		while IFS='|' read -r ns name node del ready never; do
+			[ -n "$node" ] || continue
+			if [ -n "$del" ]; then
+				kubectl -n "$ns" delete pod "$name" --grace-period=0 --force >/dev/null 2>&1 &
+			elif [ "$ready" != True ] && [ -z "$never" ] && [ ! -e "$WORK/hold" ]; then
+				n=$((n + 1))
+				pod_ready "$ns" "$name" "10.244.$((n / 250)).$((n % 250 + 1))" 2>/dev/null &
+			fi
+		done < <(kubectl get pods -A -o 'jsonpath={range .items[*]}{.metadata.namespace}|{.metadata.name}|{.spec.nodeName}|{.metadata.deletionTimestamp}|{.status.conditions[?(@.type=="Ready")].status}|{.metadata.labels.never-ready}{"\n"}{end}' 2>/dev/null)
+		wait
+		sleep 0.2
+	done
+}

@@ -16,25 +16,6 @@ start_apiserver || { not_ok "apiserver starts"; finish; exit 1; }
 K=kubectl
 CM_FLAGS="--controllers deployment,replicaset"
 
-# The kubelet stand-in: pods labelled never-ready stay unready; while $WORK/hold exists no
-# pod becomes ready (a rollout that is held mid-way).
-kubelet_loop() {
-	local ns name node del ready never n=1
-	while :; do
-		while IFS='|' read -r ns name node del ready never; do
-			[ -n "$node" ] || continue
-			if [ -n "$del" ]; then
-				$K -n "$ns" delete pod "$name" --grace-period=0 --force >/dev/null 2>&1 &
-			elif [ "$ready" != True ] && [ -z "$never" ] && [ ! -e "$WORK/hold" ]; then
-				n=$((n + 1))
-				pod_ready "$ns" "$name" "10.244.$((n / 250)).$((n % 250 + 1))" 2>/dev/null &
-			fi
-		done < <($K get pods -A -o 'jsonpath={range .items[*]}{.metadata.namespace}|{.metadata.name}|{.spec.nodeName}|{.metadata.deletionTimestamp}|{.status.conditions[?(@.type=="Ready")].status}|{.metadata.labels.never-ready}{"\n"}{end}' 2>/dev/null)
-		wait
-		sleep 0.2
-	done
-}
-
 # deploy NAME REPLICAS IMAGE [spec-json merged into spec]: a Deployment selecting app=NAME.
 deploy() {
 	python3 - "$@" <<'EOF' | $K apply -f - >/dev/null
