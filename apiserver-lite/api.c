@@ -716,6 +716,11 @@ static bool matches(const struct list_opts *o, const struct sobj *s)
 	return true;
 }
 
+static bool keep_match(const struct sobj *s, void *o)
+{
+	return matches(o, s);
+}
+
 static void handle_get(struct api *api, const struct api_req *req, const struct route *rt,
 		       struct api_resp *r)
 {
@@ -766,22 +771,30 @@ static void handle_list(struct api *api, const struct api_req *req, const struct
 			return;
 		}
 	}
-	if (store_list(api->store, prefix, o.cont ? after : NULL, &all, &n, &rev)) {
+	if (o.limit > 0) {
+		/* A limit beyond the collection's size is no limit: never allocate by it. */
+		size_t total = store_count(api->store, prefix);
+		size_t max = (size_t)o.limit < total ? (size_t)o.limit : total;
+		bool more = false;
+
+		if (store_list_page(api->store, prefix, o.cont ? after : NULL, max, keep_match, &o,
+				    &all, &n, &more, &rev)) {
+			list_opts_free(&o);
+			fail(r, 500, NULL, NULL, NULL, NULL, "out of memory");
+			return;
+		}
+		/* More remain: the token says where the next page starts. */
+		if (more && n)
+			cont_token = views_continue_encode(all[n - 1]->key, rev);
+	} else if (store_list(api->store, prefix, o.cont ? after : NULL, &all, &n, &rev)) {
 		list_opts_free(&o);
 		fail(r, 500, NULL, NULL, NULL, NULL, "out of memory");
 		return;
 	}
 	sel = malloc((n ? n : 1) * sizeof(*sel));
-	for (i = 0; sel && i < n; i++) {
-		if (!matches(&o, all[i]))
-			continue;
-		if (o.limit && n_sel == (size_t)o.limit) {
-			/* More remain: the token says where the next page starts. */
-			cont_token = views_continue_encode(sel[n_sel - 1]->key, rev);
-			break;
-		}
-		sel[n_sel++] = all[i];
-	}
+	for (i = 0; sel && i < n; i++)
+		if (o.limit > 0 || matches(&o, all[i]))
+			sel[n_sel++] = all[i];
 	if (o.table) {
 		respond(r, 200, views_table(rt->res, sel, n_sel, rev, cont_token, o.include));
 		r->content_type = "application/json;as=Table;v=v1;g=meta.k8s.io";

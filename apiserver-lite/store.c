@@ -467,6 +467,81 @@ int store_list(struct store *s, const char *prefix, const char *after, struct so
 	return 0;
 }
 
+/* Restore the max-heap (by key) below i. */
+static void heap_down(struct sobj **h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, top = i;
+		struct sobj *t;
+
+		if (l < n && strcmp(h[l]->key, h[top]->key) > 0)
+			top = l;
+		if (r < n && strcmp(h[r]->key, h[top]->key) > 0)
+			top = r;
+		if (top == i)
+			return;
+		t = h[i];
+		h[i] = h[top];
+		h[top] = t;
+		i = top;
+	}
+}
+
+static void heap_up(struct sobj **h, size_t i)
+{
+	while (i && strcmp(h[(i - 1) / 2]->key, h[i]->key) < 0) {
+		struct sobj *t = h[i];
+
+		h[i] = h[(i - 1) / 2];
+		h[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+int store_list_page(struct store *s, const char *prefix, const char *after, size_t max,
+		    bool (*keep)(const struct sobj *o, void *ctx), void *ctx,
+		    struct sobj ***objs, size_t *n, bool *more, int64_t *rev)
+{
+	size_t plen = strlen(prefix), count = 0, i;
+	struct bucket *b;
+	struct entry *e, *etmp;
+	/* The max + 1 smallest keys seen: one more than the page tells whether more remain. */
+	struct sobj **h = malloc((max + 1) * sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	pthread_rwlock_rdlock(&s->lock);
+	b = bucket_of(s, prefix, false);
+	if (b)
+		HASH_ITER(hh, b->entries, e, etmp) {
+			if (strncmp(e->obj->key, prefix, plen) ||
+			    (after && strcmp(e->obj->key, after) <= 0))
+				continue;
+			if (count == max + 1 && strcmp(e->obj->key, h[0]->key) >= 0)
+				continue;
+			if (keep && !keep(e->obj, ctx))
+				continue;
+			if (count < max + 1) {
+				h[count] = e->obj;
+				heap_up(h, count++);
+			} else {
+				h[0] = e->obj;
+				heap_down(h, count, 0);
+			}
+		}
+	for (i = 0; i < count; i++)
+		sobj_get(h[i]);
+	*rev = s->rev;
+	pthread_rwlock_unlock(&s->lock);
+	qsort(h, count, sizeof(*h), cmp_key);
+	*more = count > max;
+	if (*more)
+		sobj_put(h[--count]);
+	*objs = h;
+	*n = count;
+	return 0;
+}
+
 void store_list_free(struct sobj **objs, size_t n)
 {
 	size_t i;

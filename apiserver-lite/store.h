@@ -107,6 +107,15 @@ int store_delete(struct store *s, const char *key, int64_t expect, store_build_f
 int store_list(struct store *s, const char *prefix, const char *after, struct sobj ***objs,
 	       size_t *n, int64_t *rev);
 void store_list_free(struct sobj **objs, size_t n);
+/*
+ * One page of a list: the first max objects (in key order) under prefix, after `after`,
+ * that keep() accepts (NULL: all); *more says whether accepted objects remain beyond the
+ * page. O(N log max) per page where store_list would sort the whole rest of the
+ * collection, which made a paged list of N objects cost O(N² log N / max).
+ */
+int store_list_page(struct store *s, const char *prefix, const char *after, size_t max,
+		    bool (*keep)(const struct sobj *o, void *ctx), void *ctx,
+		    struct sobj ***objs, size_t *n, bool *more, int64_t *rev);
 /* Number of objects under prefix. */
 size_t store_count(struct store *s, const char *prefix);
 

@@ -1632,6 +1632,17 @@ static void test_list_paging(void **state)
 		assert_true(++pages <= 5);
 	} while (*cont);
 	assert_string_equal(seen, "cm-01,cm-03,cm-05,cm-07,cm-09");
+	assert_int_equal(pages, 3); /* no empty last page: a token only when more match */
+
+	/* A limit beyond the collection is no limit (and allocates nothing by it). */
+	{
+		json_t *l = EXPECT(f, 200, "GET",
+				   "/api/v1/namespaces/paging/configmaps?limit=4000000000000", NULL,
+				   NULL);
+
+		assert_int_equal(json_array_size(json_object_get(l, "items")), ARRAY_SIZE(order));
+		assert_null(jsget(l, "metadata.continue"));
+	}
 
 	st = EXPECT(f, 400, "GET", "/api/v1/namespaces/paging/configmaps?limit=2&continue=garbage!",
 		    NULL, NULL);
