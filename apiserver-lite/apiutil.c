@@ -7,6 +7,7 @@
 #include <sys/random.h>
 
 #include "apiutil.h"
+#include "util.h"
 
 static void add_err(struct errlist *e, const char *reason, const char *field, char *message)
 {
@@ -194,10 +195,7 @@ char *status_success_json(const char *name, const char *group, const char *kind)
 
 void rfc3339(char *buf, size_t len, time_t t)
 {
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	rfc3339_format((double)t, buf, len, false);
 }
 
 time_t parse_rfc3339(const char *s)

@@ -9,6 +9,7 @@
 
 #include "cm.h"
 #include "log.h"
+#include "util.h"
 
 struct informer *cm_informer(struct cm *cm, const char *path)
 {
@@ -195,10 +196,7 @@ void cm_now(char *buf, size_t len)
 
 double cm_time_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return wall_now();
 }
 
 double cm_time(const char *rfc3339)
@@ -216,16 +214,7 @@ double cm_time(const char *rfc3339)
 
 void cm_format_time(double t, char *buf, size_t len, bool micro)
 {
-	time_t sec = (time_t)floor(t);
-	struct tm tm;
-	size_t n;
-
-	gmtime_r(&sec, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (micro)
-		snprintf(buf + n, len - n, ".%06dZ", (int)((t - (double)sec) * 1e6) % 1000000);
-	else
-		snprintf(buf + n, len - n, "Z");
+	rfc3339_format(t, buf, len, micro);
 }
 
 double cm_age(const char *rfc3339)

@@ -11,6 +11,7 @@
 #include "events.h"
 #include "kclient.h"
 #include "log.h"
+#include "util.h"
 
 #define AGGREGATE_SECONDS 600
 #define RECENT_MAX 4096 /* client-go's event correlator keeps an LRU of this size */
@@ -26,15 +27,6 @@ struct recent {
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct recent *recents;
-
-static void rfc3339_now(char *buf, size_t len)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 /* The table is in least-recently-used order (a hit is moved to the end): forget from the
  * front what is too old to aggregate into, or beyond RECENT_MAX. O(1) per event. */
@@ -69,7 +61,7 @@ void event_record(struct kclient *c, const char *component, const char *host,
 	va_end(ap);
 	if (!ns || !*ns)
 		ns = "default"; /* events about cluster-scoped objects live in default */
-	rfc3339_now(now, sizeof(now));
+	rfc3339_now(now, sizeof(now), false);
 	snprintf(key, sizeof(key), "%s|%s|%s", uid ? uid : name ? name : "", reason, msg);
 
 	pthread_mutex_lock(&mu);

@@ -6,13 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "kclient.h"
 #include "leader.h"
 #include "log.h"
+#include "util.h"
 
 struct leader {
 	struct kclient *c;
@@ -34,18 +34,6 @@ static double mono(void)
 }
 
 /* metav1.MicroTime: RFC 3339 with microseconds. */
-static void micro_now(char *buf, size_t len)
-{
-	struct timeval tv;
-	struct tm tm;
-	char base[32];
-
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%06ldZ", base, (long)tv.tv_usec);
-}
-
 static json_t *lease_body(struct leader *l, const json_t *cur, bool take)
 {
 	char now[40];
@@ -59,7 +47,7 @@ static json_t *lease_body(struct leader *l, const json_t *cur, bool take)
 		spec = json_object();
 		json_object_set_new(lease, "spec", spec);
 	}
-	micro_now(now, sizeof(now));
+	rfc3339_now(now, sizeof(now), true);
 	json_object_set_new(spec, "holderIdentity", json_string(l->identity));
 	json_object_set_new(spec, "leaseDurationSeconds", json_integer(l->o.lease_seconds));
 	json_object_set_new(spec, "renewTime", json_string(now));

@@ -1,7 +1,9 @@
 /* util.c — small helpers every kbpf binary uses. */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -21,4 +23,31 @@ int pathf(char *buf, size_t len, const char *fmt, ...)
 bool json_same(const json_t *a, const json_t *b)
 {
 	return a == b || json_equal(a, b);
+}
+
+double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void rfc3339_format(double t, char *buf, size_t len, bool micro)
+{
+	time_t sec = (time_t)floor(t);
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (micro)
+		snprintf(buf + n, len - n, ".%06dZ", (int)((t - (double)sec) * 1e6) % 1000000);
+	else
+		snprintf(buf + n, len - n, "Z");
+}
+
+void rfc3339_now(char *buf, size_t len, bool micro)
+{
+	rfc3339_format(wall_now(), buf, len, micro);
 }

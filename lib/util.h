@@ -14,4 +14,12 @@ int pathf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(pri
  * false, which makes "unchanged" checks on optional fields wrong. */
 bool json_same(const json_t *a, const json_t *b);
 
+/* Wall-clock time in seconds since the epoch, with fractions. */
+double wall_now(void);
+/* t (seconds since the epoch) as RFC 3339 UTC: "2026-11-26T18:00:00Z", or with micro
+ * "2026-11-26T18:00:00.123456Z" (MicroTime, as Leases and Events carry). */
+void rfc3339_format(double t, char *buf, size_t len, bool micro);
+/* Now, as rfc3339_format writes it. */
+void rfc3339_now(char *buf, size_t len, bool micro);
+
 #endif /* KBPF_UTIL_H */

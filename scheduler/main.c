@@ -645,8 +645,6 @@ static void set_unschedulable(const json_t *pod, const char *reason, const char 
 {
 	const json_t *conds = jget(jget(pod, "status"), "conditions"), *c;
 	char path[512], now[32];
-	time_t t = time(NULL);
-	struct tm tm;
 	json_t *patch, *out = NULL;
 	size_t i;
 	long code;
@@ -657,8 +655,7 @@ static void set_unschedulable(const json_t *pod, const char *reason, const char 
 		    !strcmp(json_string_value(jget(c, "message")) ?: "", msg))
 			return;
 	}
-	gmtime_r(&t, &tm);
-	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	rfc3339_now(now, sizeof(now), false);
 	kpath(path, sizeof(path), "v1", jstr2(pod, "metadata", "namespace"), "pods",
 	      jstr2(pod, "metadata", "name"), "status");
 	patch = json_pack("{s:{s:[{s:s,s:s,s:s,s:s,s:n,s:s}]}}", "status", "conditions", "type",
