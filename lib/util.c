@@ -1,8 +1,10 @@
 /* util.c — small helpers every kbpf binary uses. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "util.h"
@@ -17,6 +19,26 @@ int pathf(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
+	return 0;
+}
+
+int mkdir_p(const char *path, unsigned int mode)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	if (pathf(buf, sizeof(buf), "%s", path))
+		return -ENAMETOOLONG;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) && errno != EEXIST)
+		return -errno;
 	return 0;
 }
 

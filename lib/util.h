@@ -7,6 +7,9 @@
 
 #include <jansson.h>
 
+/* mkdir -p: path and its missing parents with mode; 0 or a negative errno. */
+int mkdir_p(const char *path, unsigned int mode);
+
 /* snprintf for paths: -ENAMETOOLONG instead of a silently truncated path. */
 int pathf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

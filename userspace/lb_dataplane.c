@@ -905,25 +905,6 @@ static int rebuild_view(struct lb_dp *dp)
 
 /* --- loading, pinning, migration --- */
 
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-	char *p;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* bpffs may need mounting on a fresh machine (ARCHITECTURE: machine facts). */
 static int ensure_bpffs(const char *root)
 {
@@ -1079,7 +1060,7 @@ int lb_dp_open(const struct lb_config *cfg, struct lb_dp **out)
 	snprintf(dp->root, sizeof(dp->root), "%s", cfg->bpffs_root ? cfg->bpffs_root : "");
 	if (dp->pinned) {
 		if ((err = pathf(path, sizeof(path), "%s/links", dp->root)) ||
-		    (err = ensure_bpffs(dp->root)) || (err = mkdir_p(path))) {
+		    (err = ensure_bpffs(dp->root)) || (err = mkdir_p(path, 0700))) {
 			pr_warn("cannot create %s: %s\n", path, strerror(-err));
 			goto fail;
 		}
