@@ -19,7 +19,7 @@ CFLAGS     ?= -O2 -g
 CFLAGS     += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -MMD -MP
 INCLUDES   := -I$(BUILD)/include -Ibpf -Ilib -Iuserspace -Iapiserver-lite -Itests/bpf
 LDLIBS     := -lbpf -lelf -lz -ljansson -lyaml
-LDLIBS     += -lcurl -lpthread -lm
+LDLIBS     += -lcurl -lpthread -lm -larchive -lcrypto
 APISERVER_LDLIBS := -lmicrohttpd -lsqlite3 -lpthread
 # -mcpu=v3 (ALU32, JMP32) is accepted by every kernel of the vmtest matrix (5.10+).
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror
@@ -30,7 +30,8 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/include/%.skel.h,$(BPF_SRCS))
 
 # Shared code every binary links: lib/ and the data-plane library in userspace/.
-LIBKBPF_SRCS := $(wildcard lib/*.c) userspace/lb_model.c userspace/lb_dataplane.c
+LIBKBPF_SRCS := $(wildcard lib/*.c) userspace/lb_model.c userspace/lb_dataplane.c \
+		userspace/images.c userspace/pod_runtime.c userspace/cgroup.c userspace/podnet.c
 LIBKBPF_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIBKBPF_SRCS))
 LIBKBPF      := $(BUILD)/lib/libkbpf.a
 
@@ -49,12 +50,14 @@ BINS := $(BUILD)/bin/kbpf-agent $(BUILD)/bin/kbpfctl $(BUILD)/bin/kbpf-apiserver
 # Unit tests: tests/unit/test_NAME.c -> build/tests/test_NAME (cmocka).
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_BINS := $(UNIT_TESTS) $(BUILD)/tests/test_lb_bpf \
-	     $(BUILD)/tests/kbpf-testsrv $(BUILD)/tests/kbpf-loadgen $(BUILD)/fuzz/fuzz_api
+	     $(BUILD)/tests/kbpf-testsrv $(BUILD)/tests/kbpf-loadgen $(BUILD)/tests/kbpf-podrun \
+	     $(BUILD)/fuzz/fuzz_api
 BENCH_BINS := $(BUILD)/tests/bench_dataplane $(BUILD)/tests/bench_apiserver \
-	      $(BUILD)/tests/bench_scheduler $(BUILD)/tests/bench_endpoints
+	      $(BUILD)/tests/bench_scheduler $(BUILD)/tests/bench_endpoints \
+	      $(BUILD)/tests/bench_agent_sync
 
 .PHONY: all deps test test-unit test-bpf test-integration bench-dataplane bench-apiserver \
-	bench-scheduler bench-endpoints up down clean
+	bench-scheduler bench-endpoints bench-agent-sync up down clean
 
 all: $(BINS) $(BPF_OBJS)
 
@@ -90,9 +93,12 @@ $(LIBKBPF): $(LIBKBPF_OBJS) | $(BUILD)/lib
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/bin/kbpf-agent: $(BUILD)/obj/userspace/agent.o $(LIBKBPF) | $(BUILD)/bin
+# The agent: agent.c and its parts (agent_*.c).
+AGENT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard userspace/agent*.c))
+
+$(BUILD)/bin/kbpf-agent: $(AGENT_OBJS) $(LIBKBPF) | $(BUILD)/bin
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lmicrohttpd -o $@
 
 $(BUILD)/bin/kbpfctl: $(BUILD)/obj/tools/kbpfctl.o $(LIBKBPF) | $(BUILD)/bin
 	$(call msg,LINK,$@)
@@ -140,6 +146,15 @@ $(BUILD)/tests/bench_endpoints: $(BUILD)/obj/tests/bench/bench_endpoints.o $(LIB
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# The pod runtime's test driver links the runtime (it is also the shim it re-executes).
+$(BUILD)/tests/kbpf-podrun: $(BUILD)/obj/tests/tools/podrun.o $(LIBKBPF) | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/bench_agent_sync: $(BUILD)/obj/tests/bench/bench_agent_sync.o $(LIBKBPF) | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
 $(BUILD)/tests/kbpf-%: $(BUILD)/obj/tests/tools/%.o | $(BUILD)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
@@ -182,6 +197,15 @@ bench-endpoints: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/bench_endpoints
 	$(Q)$(BUILD)/tests/bench_endpoints $(BUILD)/bin/kbpf-apiserver \
 		$(BUILD)/bin/kbpf-controller-manager
+
+# busybox:latest from Debian's busybox-static, imported into the node's image store.
+.PHONY: busybox-image
+busybox-image: $(BUILD)/bin/kbpfctl
+	$(Q)BUILD=$(BUILD) scripts/busybox-image.sh --kbpfctl $(BUILD)/bin/kbpfctl
+
+bench-agent-sync: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/bench_agent_sync
+	$(Q)$(BUILD)/tests/bench_agent_sync $(BUILD)/bin/kbpf-apiserver $(BUILD)/bin/kbpf-agent
 
 # Until kbpfctl up brings a whole cluster: a one-node data-plane sandbox (scripts/sandbox.sh).
 up: deps

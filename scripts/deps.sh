@@ -7,8 +7,8 @@ PACKAGES="
 clang llvm gcc make pkg-config
 libbpf-dev bpftool libelf-dev zlib1g-dev
 libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev libyaml-dev uthash-dev
-libcmocka-dev libclang-rt-14-dev python3-kubernetes python3-yaml
-iproute2 ethtool procps iptables nftables busybox-static
+libarchive-dev libssl-dev libcmocka-dev libclang-rt-14-dev python3-kubernetes python3-yaml
+iproute2 ethtool procps iptables nftables busybox-static runc
 "
 
 missing=""

@@ -1,5 +1,6 @@
 /* kbpfctl.c — kbpf's command line: inspection of the live eBPF data plane
- * (`kbpfctl lb list`, `kbpfctl ct list`, `kbpfctl metrics`). Tables for people, JSON
+ * (`kbpfctl lb list`, `kbpfctl ct list`, `kbpfctl metrics`) and the node's image store
+ * (`kbpfctl image import|list|rm`, userspace/images.c). Tables for people, JSON
  * (-o json) for programs; commands are dispatched from tables with prefix matching. */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -17,6 +18,7 @@
 #include <jansson.h>
 
 #include "lb4_consts.h"
+#include "images.h"
 #include "lb4_structs.h"
 #include "lb_dataplane.h"
 #include "lb_model.h"
@@ -29,7 +31,8 @@ static struct {
 	bool json;
 	const char *node;
 	char root[PATH_MAX];
-} opt;
+	const char *image_root;
+} opt = { .image_root = IMAGE_ROOT_DEFAULT };
 
 struct cmd {
 	const char *name;
@@ -483,6 +486,168 @@ static int cmd_metrics(int argc, char **argv)
 	return 0;
 }
 
+static json_t *image_json(const struct image_info *im)
+{
+	char fam[IMAGE_REF_LEN];
+
+	image_familiar(im->name, fam, sizeof(fam));
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "name", im->name, "shortName", fam,
+			 "tag", im->tag, "digest", im->digest, "manifest", im->manifest, "id",
+			 im->config, "size", (json_int_t)im->size);
+}
+
+/* Decimal units with three significant digits, as crictl images prints them. */
+static void human_size(long long n, char *out, size_t len)
+{
+	static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
+	double v = n;
+	int u = 0;
+
+	while (v >= 999.5 && u < 4) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(out, len, "%.3g%s", v, units[u]);
+}
+
+static int print_images(const struct image_info *ims, size_t n)
+{
+	char fam[IMAGE_REF_LEN], size[32];
+	json_t *a;
+	size_t i;
+
+	if (opt.json) {
+		a = json_array();
+		for (i = 0; i < n; i++)
+			json_array_append_new(a, image_json(&ims[i]));
+		json_dumpf(a, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(a);
+		return 0;
+	}
+	printf("%-40s %-16s %-20s %s\n", "NAME", "TAG", "DIGEST", "SIZE");
+	for (i = 0; i < n; i++) {
+		image_familiar(ims[i].name, fam, sizeof(fam));
+		human_size(ims[i].size, size, sizeof(size));
+		printf("%-40s %-16s %-20.19s %s\n", fam, ims[i].tag, ims[i].digest, size);
+	}
+	return 0;
+}
+
+static int cmd_image_import(int argc, char **argv)
+{
+	char err[IMAGE_ERR_LEN], note[1024];
+	struct image_info *ims;
+	size_t n;
+	int ret;
+
+	if (argc < 1 || argc > 2)
+		return fail("usage: kbpfctl image import <oci-archive|oci-layout-dir> [NAME:TAG]");
+	if (image_import(opt.image_root, argv[0], argc > 1 ? argv[1] : NULL, &ims, &n, note,
+			 sizeof(note), err))
+		return fail("image import: %s", err);
+	if (*note)
+		fprintf(stderr, "kbpfctl: %s\n", note);
+	ret = print_images(ims, n);
+	free(ims);
+	return ret;
+}
+
+static int cmd_image_list(int argc, char **argv)
+{
+	char err[IMAGE_ERR_LEN];
+	struct image_info *ims;
+	size_t n;
+	int ret;
+
+	(void)argv;
+	if (argc)
+		return fail("image list takes no arguments");
+	if (image_list(opt.image_root, &ims, &n, err))
+		return fail("image list: %s", err);
+	ret = print_images(ims, n);
+	free(ims);
+	return ret;
+}
+
+static int cmd_image_rm(int argc, char **argv)
+{
+	char err[IMAGE_ERR_LEN], full[IMAGE_REF_LEN];
+	int i;
+
+	if (argc < 1)
+		return fail("usage: kbpfctl image rm NAME:TAG...");
+	for (i = 0; i < argc; i++) {
+		if (image_normalize(argv[i], full, sizeof(full), err) ||
+		    image_remove(opt.image_root, argv[i], err))
+			return fail("image rm %s: %s", argv[i], err);
+		if (!opt.json)
+			printf("Deleted: %s\n", full);
+	}
+	if (opt.json)
+		printf("{}\n");
+	return 0;
+}
+
+static json_t *strv_json(char **v)
+{
+	json_t *a = json_array();
+
+	for (; v && *v; v++)
+		json_array_append_new(a, json_string(*v));
+	return a;
+}
+
+/* One image with its config and its unpacked layers (unpacking them if needed): what a
+ * runtime would run, in JSON whatever -o says. */
+static int cmd_image_inspect(int argc, char **argv)
+{
+	char err[IMAGE_ERR_LEN], lower[8192];
+	struct image_config cfg;
+	struct image_info im;
+	char **dirs;
+	json_t *o;
+	size_t n;
+
+	if (argc != 1)
+		return fail("usage: kbpfctl image inspect NAME:TAG");
+	if (image_lookup(opt.image_root, argv[0], &im, err) ||
+	    image_config(opt.image_root, argv[0], &cfg, err))
+		return fail("image inspect %s: %s", argv[0], err);
+	if (image_layers(opt.image_root, argv[0], &dirs, &n, err) ||
+	    image_lowerdir(opt.image_root, argv[0], lower, sizeof(lower), err)) {
+		image_config_free(&cfg);
+		return fail("image inspect %s: %s", argv[0], err);
+	}
+	o = image_json(&im);
+	json_object_set_new(o, "config", json_pack("{s:o,s:o*,s:o*,s:s?,s:s?}", "Env",
+			    strv_json(cfg.env), "Entrypoint",
+			    cfg.entrypoint ? strv_json(cfg.entrypoint) : NULL, "Cmd",
+			    cfg.cmd ? strv_json(cfg.cmd) : NULL, "WorkingDir", cfg.working_dir,
+			    "User", cfg.user));
+	json_object_set_new(o, "layers", strv_json(dirs));
+	json_object_set_new(o, "lowerdir", json_string(lower));
+	json_dumpf(o, stdout, JSON_INDENT(2));
+	putchar('\n');
+	json_decref(o);
+	image_free_strv(dirs);
+	image_config_free(&cfg);
+	return 0;
+}
+
+static const struct cmd image_cmds[] = {
+	{ "import", cmd_image_import, "OCI archive or layout into the node's store" },
+	{ "list", cmd_image_list, "images in the store" },
+	{ "inspect", cmd_image_inspect, "config and unpacked layers (overlayfs lowerdir)" },
+	{ "rm", cmd_image_rm, "remove names (and blobs no other name uses)" },
+	{}
+};
+
+static int cmd_image(int argc, char **argv)
+{
+	return dispatch(image_cmds, argc, argv, "image");
+}
+
 static const struct cmd lb_cmds[] = {
 	{ "list", cmd_lb_list, "frontends, their backends and counters" },
 	{}
@@ -514,6 +679,7 @@ static const struct cmd top_cmds[] = {
 	{ "lb", cmd_lb, "lb list: the Service load balancer's frontends and backends" },
 	{ "ct", cmd_ct, "ct list: the connection tracking table" },
 	{ "metrics", cmd_metrics, "metrics: what the programs decided, per reason" },
+	{ "image", cmd_image, "image import|list|inspect|rm: the node's OCI image store" },
 	{ "help", cmd_help, "this text" },
 	{}
 };
@@ -531,20 +697,22 @@ static int usage(FILE *out)
 		"  -j, --json            same as -o json\n"
 		"  --node NAME           the node whose data plane to read (default: the only one)\n"
 		"  --bpffs-root DIR      read the pins under DIR instead of %s/<node>\n"
+		"  --image-root DIR      the image store (default %s)\n"
 		"  -h, --help            this text\n"
 		"Commands may be abbreviated to a unique prefix (kbpfctl lb l).\n",
-		KBPF_BPFFS_BASE);
+		KBPF_BPFFS_BASE, IMAGE_ROOT_DEFAULT);
 	return out == stdout ? 0 : 2;
 }
 
 int main(int argc, char **argv)
 {
-	enum { O_NODE = 256, O_ROOT };
+	enum { O_NODE = 256, O_ROOT, O_IMAGE_ROOT };
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "node", required_argument, NULL, O_NODE },
 		{ "bpffs-root", required_argument, NULL, O_ROOT },
+		{ "image-root", required_argument, NULL, O_IMAGE_ROOT },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -568,6 +736,9 @@ int main(int argc, char **argv)
 			break;
 		case O_ROOT:
 			snprintf(opt.root, sizeof(opt.root), "%s", optarg);
+			break;
+		case O_IMAGE_ROOT:
+			opt.image_root = optarg;
 			break;
 		case 'h':
 			return usage(stdout);
