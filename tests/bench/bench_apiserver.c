@@ -235,13 +235,6 @@ static void *watch_worker(void *arg)
 	return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static long current_rv(void)
 {
 	CURL *c = curl_easy_init();
@@ -280,7 +273,7 @@ static void watch_latency(int events, double *p50, double *p99)
 	}
 	sleep(1);
 	curl_easy_cleanup(c);
-	qsort(lat_ms, n_lat, sizeof(double), cmp_double);
+	qsort(lat_ms, n_lat, sizeof(double), bench_cmp_double);
 	*p50 = n_lat ? lat_ms[n_lat / 2] : -1;
 	*p99 = n_lat ? lat_ms[(n_lat * 99) / 100] : -1;
 	fprintf(stderr, "bench: %d watch events received (%d expected)\n", n_lat, events * WATCHERS);

@@ -22,6 +22,7 @@
 #include "lb_model.h"
 #include "log.h"
 #include "pkt.h"
+#include "benchproc.h"
 
 #define ENDPOINTS_PER_SERVICE 2
 #define CLIENT "10.99.0.2"
@@ -111,16 +112,9 @@ static double test_run_once_ns(int prog_fd, const __u8 *pkt, size_t len, int rep
 	return o.duration;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static double median(double *v, size_t n)
 {
-	qsort(v, n, sizeof(*v), cmp_double);
+	qsort(v, n, sizeof(*v), bench_cmp_double);
 	return v[n / 2];
 }
 
@@ -254,7 +248,7 @@ static void bench(unsigned int n, int repeat, int new_flows, int changes, struct
 		lb_desired_free(&d);
 		lb_dp_gc(dp, true);
 	}
-	qsort(lat, changes, sizeof(*lat), cmp_double);
+	qsort(lat, changes, sizeof(*lat), bench_cmp_double);
 	r->change_p50_us = lat[changes / 2];
 	r->change_p99_us = lat[(changes * 99) / 100];
 	free(lat);

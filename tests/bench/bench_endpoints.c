@@ -242,20 +242,6 @@ static double wait_started(const char *log, double t0)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double pct(const double *v, int n, double p)
-{
-	int i = (int)(n * p);
-
-	return v[i < n ? i : n - 1];
-}
-
 int main(int argc, char **argv)
 {
 	struct bench b = { .mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
@@ -386,20 +372,20 @@ int main(int argc, char **argv)
 			timeouts++;
 		pthread_mutex_unlock(&b.mu);
 	}
-	qsort(lat, n_lat, sizeof(*lat), cmp_double);
+	qsort(lat, n_lat, sizeof(*lat), bench_cmp_double);
 	printf("\nreadiness change -> EndpointSlice watch event (%d Services x %d endpoints, %d "
 	       "flips, one at a time)\n", n_svcs, per_svc, n_lat);
 	printf("| p50 | p90 | p99 | max | missed (>2 s) |\n|---|---|---|---|---|\n");
 	if (n_lat)
-		printf("| %.1f ms | %.1f ms | %.1f ms | %.1f ms | %d |\n", pct(lat, n_lat, 0.5),
-		       pct(lat, n_lat, 0.9), pct(lat, n_lat, 0.99), lat[n_lat - 1], timeouts);
-	qsort(patch_lat, n_patch, sizeof(*patch_lat), cmp_double);
+		printf("| %.1f ms | %.1f ms | %.1f ms | %.1f ms | %d |\n", bench_pct(lat, n_lat, 0.5),
+		       bench_pct(lat, n_lat, 0.9), bench_pct(lat, n_lat, 0.99), lat[n_lat - 1], timeouts);
+	qsort(patch_lat, n_patch, sizeof(*patch_lat), bench_cmp_double);
 	if (n_patch)
 		printf("of which the status PATCH round trip: p50 %.1f, p90 %.1f, p99 %.1f, "
 		       "max %.1f ms\n",
-		       pct(patch_lat, n_patch, 0.5), pct(patch_lat, n_patch, 0.9),
-		       pct(patch_lat, n_patch, 0.99), patch_lat[n_patch - 1]);
-	printf("target p99 <= 100 ms: %s\n", n_lat && pct(lat, n_lat, 0.99) <= 100 && !timeouts ?
+		       bench_pct(patch_lat, n_patch, 0.5), bench_pct(patch_lat, n_patch, 0.9),
+		       bench_pct(patch_lat, n_patch, 0.99), patch_lat[n_patch - 1]);
+	printf("target p99 <= 100 ms: %s\n", n_lat && bench_pct(lat, n_lat, 0.99) <= 100 && !timeouts ?
 	       "met" : "NOT met");
 	ret = n_lat && !timeouts ? 0 : 1;
 out_watch:

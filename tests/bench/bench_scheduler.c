@@ -254,13 +254,6 @@ static int start_scheduler(struct run *r)
 	return -1;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* One run; backlog: create all pods before starting the scheduler. */
 static int run_once(const struct scenario *sc, bool backlog, int port, struct result *res)
 {
@@ -311,7 +304,7 @@ static int run_once(const struct scenario *sc, bool backlog, int port, struct re
 			if (r.bound_at[i])
 				lat[n++] = (r.bound_at[i] - r.created_at[i]) * 1000;
 		if (n) {
-			qsort(lat, n, sizeof(*lat), cmp_double);
+			qsort(lat, n, sizeof(*lat), bench_cmp_double);
 			res->p50_ms = lat[n / 2];
 			res->p99_ms = lat[(int)(n * 0.99)];
 		}

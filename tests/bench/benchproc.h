@@ -1,5 +1,5 @@
-/* benchproc.h — what every benchmark that runs the real daemons needs: a monotonic clock,
- * starting a daemon with its stderr in a log, stopping it. */
+/* benchproc.h — what the benchmarks share: a monotonic clock, starting a daemon with its
+ * stderr in a log and stopping it, quantiles of sorted samples. */
 #ifndef KBPF_BENCHPROC_H
 #define KBPF_BENCHPROC_H
 
@@ -31,6 +31,21 @@ static inline pid_t spawn(const char *log, char *const argv[])
 		_exit(127);
 	}
 	return pid;
+}
+
+/* qsort comparator for doubles, and the p-quantile (0..1) of n sorted values. */
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static inline double bench_pct(const double *v, int n, double p)
+{
+	int i = (int)(n * p);
+
+	return v[i < n ? i : n - 1];
 }
 
 /* SIGTERM, then reap. */
