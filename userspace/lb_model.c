@@ -22,6 +22,13 @@ struct backend_index {
 	UT_hash_handle hh;
 };
 
+/* Which frontend holds a key: a lookup per emitted frontend, not a scan of all of them. */
+struct frontend_index {
+	struct lb4_key key;
+	size_t idx;
+	UT_hash_handle hh;
+};
+
 /* One endpoint address seen for a Service port, with its merged conditions. */
 struct endpoint {
 	__u32 backend; /* index into desired backends */
@@ -305,18 +312,16 @@ static int cmp_svc(const void *a, const void *b)
 
 static bool frontend_taken(struct lb_desired *d, const struct lb4_key *key, const char *who)
 {
+	struct frontend_index *fi, **index = (struct frontend_index **)&d->fe_index_;
 	char buf[64];
-	size_t i;
 
-	for (i = 0; i < d->n_frontends; i++) {
-		if (memcmp(&d->frontends[i].key, key, sizeof(*key)))
-			continue;
-		warnf(d, "Service %s: frontend %s already belongs to %s, skipped", who,
-		      lb_fmt_addr(buf, sizeof(buf), key->addr, key->port, key->proto),
-		      d->frontends[i].name);
-		return true;
-	}
-	return false;
+	HASH_FIND(hh, *index, key, sizeof(*key), fi);
+	if (!fi)
+		return false;
+	warnf(d, "Service %s: frontend %s already belongs to %s, skipped", who,
+	      lb_fmt_addr(buf, sizeof(buf), key->addr, key->port, key->proto),
+	      d->frontends[fi->idx].name);
+	return true;
 }
 
 /* Backend lists of one Service port. */
@@ -340,12 +345,19 @@ static int emit_frontend(struct lb_desired *d, const char *who, const char *port
 {
 	struct lb4_key key = { .addr = addr, .port = port, .proto = proto };
 	struct lb_frontend_spec *f;
+	struct frontend_index *fi;
 
 	if (frontend_taken(d, &key, who))
 		return 0;
-	f = add_frontend(d);
-	if (!f)
+	fi = calloc(1, sizeof(*fi));
+	f = fi ? add_frontend(d) : NULL;
+	if (!f) {
+		free(fi);
 		return -ENOMEM;
+	}
+	fi->key = key;
+	fi->idx = d->n_frontends - 1;
+	HASH_ADD(hh, *(struct frontend_index **)&d->fe_index_, key, sizeof(fi->key), fi);
 	f->key = key;
 	f->flags = flags;
 	f->affinity_timeout = affinity;
@@ -559,6 +571,7 @@ static int service(struct lb_desired *d, const struct lb_node *node, const struc
 void lb_desired_free(struct lb_desired *d)
 {
 	struct backend_index *bi, *tmp, *index = d->index_;
+	struct frontend_index *fi, *ftmp, *fe_index = d->fe_index_;
 	size_t i;
 
 	for (i = 0; i < d->n_frontends; i++) {
@@ -574,6 +587,10 @@ void lb_desired_free(struct lb_desired *d)
 	HASH_ITER(hh, index, bi, tmp) {
 		HASH_DEL(index, bi);
 		free(bi);
+	}
+	HASH_ITER(hh, fe_index, fi, ftmp) {
+		HASH_DEL(fe_index, fi);
+		free(fi);
 	}
 	memset(d, 0, sizeof(*d));
 }

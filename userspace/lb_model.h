@@ -42,6 +42,7 @@ struct lb_desired {
 	char **warnings; /* objects or fields that were skipped, and why */
 	size_t n_warnings;
 	void *index_;    /* backend dedup index, internal */
+	void *fe_index_; /* frontend key index, internal */
 	size_t cap_frontends_, cap_backends_;
 };
 
