@@ -165,14 +165,7 @@ const json_t *cm_controller_ref(const json_t *obj)
 
 bool cm_pod_ready(const json_t *pod)
 {
-	const json_t *conds = json_object_get(json_object_get(pod, "status"), "conditions");
-	const json_t *c;
-	size_t i;
-
-	json_array_foreach(conds, i, c)
-		if (!strcmp(json_string_value(json_object_get(c, "type")) ?: "", "Ready"))
-			return !strcmp(json_string_value(json_object_get(c, "status")) ?: "", "True");
-	return false;
+	return status_condition_true(json_object_get(pod, "status"), "Ready");
 }
 
 bool cm_pod_terminal(const json_t *pod)

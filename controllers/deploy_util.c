@@ -409,17 +409,6 @@ json_t *new_condition(const char *type, const char *status, const char *reason,
 	return c;
 }
 
-const json_t *condition_get(const json_t *status, const char *type)
-{
-	const json_t *c;
-	size_t i;
-
-	json_array_foreach(json_object_get(status, "conditions"), i, c)
-		if (!strcmp(json_string_value(json_object_get(c, "type")) ?: "", type))
-			return c;
-	return NULL;
-}
-
 static bool str_eq(const json_t *a, const json_t *b, const char *key)
 {
 	const char *x = json_string_value(json_object_get(a, key));
@@ -446,7 +435,7 @@ void condition_remove(json_t *status, const char *type)
 void condition_set(json_t *status, json_t *cond)
 {
 	const char *type = json_string_value(json_object_get(cond, "type"));
-	const json_t *cur = condition_get(status, type ?: "");
+	const json_t *cur = status_condition(status, type ?: "");
 	json_t *conds;
 
 	if (cur && str_eq(cur, cond, "status") && str_eq(cur, cond, "reason")) {
@@ -469,7 +458,7 @@ void condition_set(json_t *status, json_t *cond)
 
 static const json_t *ready_condition(const json_t *pod)
 {
-	return condition_get(json_object_get(pod, "status"), "Ready");
+	return status_condition(json_object_get(pod, "status"), "Ready");
 }
 
 bool pod_available(const json_t *pod, long long min_ready, double now)
@@ -776,7 +765,7 @@ bool deploy_progressing(const json_t *d, const json_t *st)
 
 bool deploy_timed_out(const json_t *d, const json_t *st, double now)
 {
-	const json_t *c = condition_get(st, "Progressing");
+	const json_t *c = status_condition(st, "Progressing");
 	const char *reason;
 	double from;
 
@@ -795,7 +784,7 @@ bool deploy_timed_out(const json_t *d, const json_t *st, double now)
 /* ReplicaSetToDeploymentCondition. */
 static json_t *rs_failure_condition(json_t *const *all, size_t n, const json_t *new_rs)
 {
-	const json_t *c = new_rs ? condition_get(json_object_get(new_rs, "status"),
+	const json_t *c = new_rs ? status_condition(json_object_get(new_rs, "status"),
 						  "ReplicaFailure") : NULL;
 	const json_t *t;
 	size_t i;
@@ -803,7 +792,7 @@ static json_t *rs_failure_condition(json_t *const *all, size_t n, const json_t *
 	/* The new ReplicaSet's failure first, then any old one's. */
 	for (i = 0; !c && i < n; i++)
 		if (all[i])
-			c = condition_get(json_object_get(all[i], "status"), "ReplicaFailure");
+			c = status_condition(json_object_get(all[i], "status"), "ReplicaFailure");
 	if (!c)
 		return NULL;
 	t = json_object_get(c, "lastTransitionTime");
@@ -826,7 +815,7 @@ static void rollout_message(char *buf, size_t len, const char *rs_name, const ch
 void deploy_rollout_conditions(const json_t *d, json_t *st, json_t *const *all, size_t n,
 			       const json_t *new_rs, double now)
 {
-	const json_t *cur = condition_get(json_object_get(d, "status"), "Progressing");
+	const json_t *cur = status_condition(json_object_get(d, "status"), "Progressing");
 	const char *name = dj_str(d, "metadata.name") ?: "";
 	const char *rs_name = new_rs ? dj_str(new_rs, "metadata.name") : NULL;
 	bool has_deadline = deploy_has_progress_deadline(d);

@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "util.h"
+
 /* Names Kubernetes gives these labels and annotations. */
 #define POD_TEMPLATE_HASH_LABEL "pod-template-hash"
 #define REVISION_ANNOTATION "deployment.kubernetes.io/revision"
@@ -79,7 +81,6 @@ bool skip_copy_annotation(const char *key);
 /* Conditions: a ReplicaSet's carry lastTransitionTime, a Deployment's also lastUpdateTime. */
 json_t *new_condition(const char *type, const char *status, const char *reason,
 		      const char *message, bool with_update_time);
-const json_t *condition_get(const json_t *status, const char *type);
 /* SetDeploymentCondition: a condition with the same status and reason is kept as it is;
  * the same status with another reason keeps lastTransitionTime. Steals cond. */
 void condition_set(json_t *status, json_t *cond);

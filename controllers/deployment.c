@@ -478,7 +478,7 @@ static int sync_existing_new_rs(struct dsync *s, long long rev)
 	json_decref(copy);
 	update = set_deployment_revision(s, dj_annotation(new_rs(s), REVISION_ANNOTATION));
 	if (deploy_has_progress_deadline(s->d) &&
-	    !condition_get(json_object_get(s->d, "status"), "Progressing")) {
+	    !status_condition(json_object_get(s->d, "status"), "Progressing")) {
 		set_progressing(s, "True", FOUND_NEW_RS, "Found new replica set \"%s\"",
 				dj_str(new_rs(s), "metadata.name"));
 		update = true;
@@ -637,7 +637,7 @@ static int put_status(struct dsync *s, json_t *st)
 /* requeueStuckDeployment: come back when the progress deadline passes. */
 static void requeue_stuck(const struct dsync *s, const json_t *st)
 {
-	const json_t *c = condition_get(st, "Progressing");
+	const json_t *c = status_condition(st, "Progressing");
 	double after;
 
 	if (!deploy_has_progress_deadline(s->d) || !c || deploy_complete(s->d, st) ||
@@ -668,7 +668,7 @@ static int sync_rollout_status(struct dsync *s)
  * restarts the progress deadline). */
 static int check_paused_conditions(struct dsync *s)
 {
-	const json_t *c = condition_get(json_object_get(s->d, "status"), "Progressing");
+	const json_t *c = status_condition(json_object_get(s->d, "status"), "Progressing");
 	const char *reason = cm_str(c, "reason", NULL) ?: "";
 	bool paused = json_is_true(dj_get(s->d, "spec.paused"));
 	bool was_paused = !strcmp(reason, PAUSED);

@@ -74,16 +74,10 @@ void eps_pod_changed(const json_t *old, const json_t *cur, bool *changed, bool *
 
 double eps_pod_trigger_time(const json_t *pod)
 {
-	const json_t *c;
-	size_t i;
+	const json_t *ready = status_condition(json_object_get(pod, "status"), "Ready");
+	double t = cm_time(cm_str(ready, "lastTransitionTime", NULL));
 
-	json_array_foreach(jget(pod, "status", "conditions"), i, c)
-		if (!strcmp(str_or(cm_str(c, "type", NULL), ""), "Ready")) {
-			double t = cm_time(cm_str(c, "lastTransitionTime", NULL));
-
-			return isnan(t) ? 0 : t;
-		}
-	return 0;
+	return isnan(t) ? 0 : t;
 }
 
 /* --- pods to endpoints --- */

@@ -18,6 +18,7 @@
 #include "events.h"
 #include "log.h"
 #include "nodelifecycle.h"
+#include "util.h"
 
 #define COMPONENT "node-controller"
 #define LEASE_NS "kube-node-lease"
@@ -221,17 +222,6 @@ void nl_keys_free(char **keys, size_t n)
 
 /* --- node helpers --- */
 
-static const json_t *condition(const json_t *node, const char *type)
-{
-	const json_t *c;
-	size_t i;
-
-	json_array_foreach(json_object_get(json_object_get(node, "status"), "conditions"), i, c)
-		if (!strcmp(cm_str(c, "type", NULL) ?: "", type))
-			return c;
-	return NULL;
-}
-
 static const char *label(const json_t *obj, const char *key)
 {
 	return json_string_value(json_object_get(
@@ -366,7 +356,8 @@ static int sync_noschedule(struct cm *cm, const char *name)
 		bool want;
 
 		if (i < N_CONDITION_TAINTS) {
-			const json_t *c = condition(node, condition_taints[i].type);
+			const json_t *c = status_condition(json_object_get(node, "status"),
+							   condition_taints[i].type);
 
 			want = c && !strcmp(cm_str(c, "status", NULL) ?: "", condition_taints[i].status);
 		} else {
@@ -387,7 +378,7 @@ static int sync_noschedule(struct cm *cm, const char *name)
 
 static const char *ready_status(const json_t *node)
 {
-	return cm_str(condition(node, "Ready"), "status", NULL);
+	return cm_str(status_condition(json_object_get(node, "status"), "Ready"), "status", NULL);
 }
 
 static int mark_pod_not_ready(struct cm *cm, const json_t *pod, const char *node)
@@ -556,14 +547,14 @@ static json_t *post_unknown(struct cm *cm, const json_t *node)
 					     "PIDPressure" };
 	const char *created = cm_str(node, "metadata", "creationTimestamp");
 	json_t *conds = json_array(), *patch, *out = NULL;
-	const json_t *ready = condition(node, "Ready");
+	const json_t *ready = status_condition(json_object_get(node, "status"), "Ready");
 	char path[512], now[32];
 	size_t i;
 	long code;
 
 	cm_now(now, sizeof(now));
 	for (i = 0; i < 4; i++) {
-		const json_t *c = condition(node, types[i]);
+		const json_t *c = status_condition(json_object_get(node, "status"), types[i]);
 
 		if (!c)
 			json_array_append_new(conds, json_pack(
@@ -613,7 +604,7 @@ static void set_str(char **dst, const char *src)
 static struct health *observe(struct cm *cm, const json_t *node, double now)
 {
 	const char *name = cm_str(node, "metadata", "name");
-	const json_t *ready = condition(node, "Ready");
+	const json_t *ready = status_condition(json_object_get(node, "status"), "Ready");
 	const char *beat = cm_str(ready, "lastHeartbeatTime", NULL), *renew;
 	char lease_key[512];
 	struct health *h;

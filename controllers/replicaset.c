@@ -439,7 +439,7 @@ json_t *rsc_calculate_status(const json_t *rs, json_t *const *pods, size_t n,
 	set_count(status, "fullyLabeledReplicas", labeled, false);
 	set_count(status, "readyReplicas", ready, false);
 	set_count(status, "availableReplicas", available, false);
-	if (manage_err && !condition_get(status, "ReplicaFailure")) {
+	if (manage_err && !status_condition(status, "ReplicaFailure")) {
 		long long diff = (long long)n - replicas;
 
 		if (diff)

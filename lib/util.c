@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -45,6 +46,24 @@ int mkdir_p(const char *path, unsigned int mode)
 bool json_same(const json_t *a, const json_t *b)
 {
 	return a == b || json_equal(a, b);
+}
+
+const json_t *status_condition(const json_t *status, const char *type)
+{
+	const json_t *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(status, "conditions"), i, c)
+		if (!strcmp(json_string_value(json_object_get(c, "type")) ?: "", type))
+			return c;
+	return NULL;
+}
+
+bool status_condition_true(const json_t *status, const char *type)
+{
+	const json_t *c = status_condition(status, type);
+
+	return c && !strcmp(json_string_value(json_object_get(c, "status")) ?: "", "True");
 }
 
 double wall_now(void)

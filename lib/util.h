@@ -17,6 +17,12 @@ int pathf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(pri
  * false, which makes "unchanged" checks on optional fields wrong. */
 bool json_same(const json_t *a, const json_t *b);
 
+/* The condition of that type in status.conditions (a Pod's, Node's, Deployment's …), or
+ * NULL. */
+const json_t *status_condition(const json_t *status, const char *type);
+/* Whether that condition is there with status "True". */
+bool status_condition_true(const json_t *status, const char *type);
+
 /* Wall-clock time in seconds since the epoch, with fractions. */
 double wall_now(void);
 /* t (seconds since the epoch) as RFC 3339 UTC: "2026-11-26T18:00:00Z", or with micro

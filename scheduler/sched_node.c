@@ -7,6 +7,7 @@
 #include "log.h"
 #include "quantity.h"
 #include "sched_int.h"
+#include "util.h"
 
 static const json_t *jget(const json_t *o, const char *k)
 {
@@ -112,17 +113,6 @@ static int parse_taints(const json_t *list, struct sched_taint **out, size_t *n)
 	return 0;
 }
 
-static bool node_ready(const json_t *status)
-{
-	const json_t *c;
-	size_t i;
-
-	json_array_foreach(jget(status, "conditions"), i, c)
-		if (!strcmp(jstr(c, "type", ""), "Ready"))
-			return !strcmp(jstr(c, "status", ""), "True");
-	return false;
-}
-
 int sched_node_update(struct sched_node *n, const json_t *node)
 {
 	const json_t *meta = jget(node, "metadata"), *spec = jget(node, "spec");
@@ -171,7 +161,7 @@ int sched_node_update(struct sched_node *n, const json_t *node)
 	n->taints = taints;
 	n->n_taints = n_taints;
 	n->unschedulable = json_is_true(jget(spec, "unschedulable"));
-	n->ready = node_ready(status);
+	n->ready = status_condition_true(status, "Ready");
 	return 0;
 }
 

@@ -168,17 +168,6 @@ static const char *const conditions[][4] = {
 };
 #define N_CONDITIONS (sizeof(conditions) / sizeof(conditions[0]))
 
-static const json_t *find_condition(const json_t *status, const char *type)
-{
-	const json_t *c;
-	size_t i;
-
-	json_array_foreach(json_object_get(status, "conditions"), i, c)
-		if (!strcmp(json_string_value(json_object_get(c, "type")) ?: "", type))
-			return c;
-	return NULL;
-}
-
 static bool str_is(const json_t *obj, const char *key, const char *want)
 {
 	const char *s = json_string_value(json_object_get(obj, key));
@@ -195,7 +184,7 @@ static json_t *want_status(struct node_agent *n, const json_t *cur)
 
 	rfc3339_now(now, sizeof(now), false);
 	for (i = 0; i < N_CONDITIONS; i++) {
-		const json_t *old = find_condition(cur, conditions[i][0]);
+		const json_t *old = status_condition(cur, conditions[i][0]);
 		const char *since = old && str_is(old, "status", conditions[i][1]) ?
 					    json_string_value(json_object_get(old, "lastTransitionTime")) :
 					    NULL;
@@ -231,7 +220,7 @@ static bool status_differs(const json_t *cur, const json_t *want)
 		if (!json_equal(json_object_get(json_object_get(cur, "nodeInfo"), k) ?: json_null(), v))
 			return true;
 	json_array_foreach(json_object_get(want, "conditions"), i, c) {
-		const json_t *o = find_condition(cur, json_string_value(json_object_get(c, "type")));
+		const json_t *o = status_condition(cur, json_string_value(json_object_get(c, "type")));
 
 		if (!o || !json_equal(json_object_get(o, "status"), json_object_get(c, "status")) ||
 		    !json_equal(json_object_get(o, "reason") ?: json_null(), json_object_get(c, "reason")))

@@ -443,7 +443,7 @@ static void test_status(void **state)
 		json_object_set_new(json_object_get(rs[0], "status"), "replicas",
 				    json_integer(c->want_replicas - c->want_updated));
 		st = deploy_calculate_status(d, rs, 2, rs[1]);
-		av = condition_get(st, "Available");
+		av = status_condition(st, "Available");
 		if (dj_int(st, "replicas", 0) != c->want_replicas ||
 		    dj_int(st, "updatedReplicas", 0) != c->want_updated ||
 		    dj_int(st, "availableReplicas", 0) != c->want_available ||
@@ -471,7 +471,7 @@ static void test_progressing(void **state)
 	rs[0] = replicaset("web-abc", 2, 1, 0, 1);
 	st = deploy_calculate_status(d, rs, 1, rs[0]);
 	deploy_rollout_conditions(d, st, rs, 1, rs[0], now);
-	c = condition_get(st, "Progressing");
+	c = status_condition(st, "Progressing");
 	assert_string_equal(dj_str(c, "reason"), "ReplicaSetUpdated");
 	assert_string_equal(dj_str(c, "message"), "ReplicaSet \"web-abc\" is progressing.");
 	assert_false(deploy_complete(d, st));
@@ -482,7 +482,7 @@ static void test_progressing(void **state)
 	rs[0] = replicaset("web-abc", 2, 2, 0, 1);
 	st = deploy_calculate_status(d, rs, 1, rs[0]);
 	deploy_rollout_conditions(d, st, rs, 1, rs[0], now);
-	c = condition_get(st, "Progressing");
+	c = status_condition(st, "Progressing");
 	assert_string_equal(dj_str(c, "status"), "True");
 	assert_string_equal(dj_str(c, "reason"), "NewReplicaSetAvailable");
 	assert_string_equal(dj_str(c, "message"),
@@ -504,7 +504,7 @@ static void test_progressing(void **state)
 	assert_true(deploy_timed_out(d, st, now));
 	assert_false(deploy_timed_out(d, st, cm_time("2026-01-01T00:09:59Z")));
 	deploy_rollout_conditions(d, st, rs, 1, rs[0], now);
-	c = condition_get(st, "Progressing");
+	c = status_condition(st, "Progressing");
 	assert_string_equal(dj_str(c, "status"), "False");
 	assert_string_equal(dj_str(c, "reason"), "ProgressDeadlineExceeded");
 	assert_string_equal(dj_str(c, "message"),
@@ -523,16 +523,16 @@ static void test_condition_set(void **state)
 	(void)state;
 	/* Same status and reason: kept as it is (times too). */
 	condition_set(st, new_condition("Progressing", "True", "A", "m", true));
-	assert_string_equal(dj_str(condition_get(st, "Progressing"), "lastUpdateTime"), "t0");
+	assert_string_equal(dj_str(status_condition(st, "Progressing"), "lastUpdateTime"), "t0");
 	/* Same status, new reason: the transition time stays. */
 	condition_set(st, new_condition("Progressing", "True", "B", "m", true));
-	c = condition_get(st, "Progressing");
+	c = status_condition(st, "Progressing");
 	assert_string_equal(dj_str(c, "reason"), "B");
 	assert_string_equal(dj_str(c, "lastTransitionTime"), "t0");
 	assert_string_not_equal(dj_str(c, "lastUpdateTime"), "t0");
 	/* A new status: a transition. */
 	condition_set(st, new_condition("Progressing", "False", "C", "m", true));
-	assert_string_not_equal(dj_str(condition_get(st, "Progressing"), "lastTransitionTime"),
+	assert_string_not_equal(dj_str(status_condition(st, "Progressing"), "lastTransitionTime"),
 				"t0");
 	assert_int_equal(json_array_size(json_object_get(st, "conditions")), 1);
 	condition_remove(st, "Progressing");
