@@ -18,6 +18,7 @@
 #include "cm.h"
 #include "leader.h"
 #include "log.h"
+#include "util.h"
 
 static struct cm CM;
 
@@ -80,17 +81,6 @@ static void usage(FILE *out)
 	for (i = 0; i < n_controllers; i++)
 		fprintf(out, " %s", controllers[i]->name);
 	fprintf(out, "\n");
-}
-
-static int parse_bool(const char *s, bool *out)
-{
-	if (!s || !strcmp(s, "true") || !strcmp(s, "1"))
-		*out = true;
-	else if (!strcmp(s, "false") || !strcmp(s, "0"))
-		*out = false;
-	else
-		return -1;
-	return 0;
 }
 
 /*
@@ -224,7 +214,7 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case O_ALLOC:
-			if (parse_bool(optarg, &cm->allocate_node_cidrs)) {
+			if (flag_bool(optarg, &cm->allocate_node_cidrs)) {
 				fprintf(stderr, "kbpf-controller-manager: --allocate-node-cidrs=%s: expected true or false\n", optarg);
 				return 2;
 			}
@@ -268,7 +258,7 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case O_LE:
-			if (parse_bool(optarg, &leader_elect)) {
+			if (flag_bool(optarg, &leader_elect)) {
 				fprintf(stderr, "kbpf-controller-manager: --leader-elect=%s: expected true or false\n", optarg);
 				return 2;
 			}

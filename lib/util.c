@@ -23,6 +23,17 @@ int pathf(char *buf, size_t len, const char *fmt, ...)
 	return 0;
 }
 
+int flag_bool(const char *value, bool *out)
+{
+	if (!value || !strcmp(value, "true") || !strcmp(value, "1"))
+		*out = true;
+	else if (!strcmp(value, "false") || !strcmp(value, "0"))
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
 int mkdir_p(const char *path, unsigned int mode)
 {
 	char buf[PATH_MAX];

@@ -7,6 +7,10 @@
 
 #include <jansson.h>
 
+/* The value of a boolean flag: none (--flag alone) or "true"/"1" is true, "false"/"0"
+ * false. 0, or -1 for anything else. */
+int flag_bool(const char *value, bool *out);
+
 /* mkdir -p: path and its missing parents with mode; 0 or a negative errno. */
 int mkdir_p(const char *path, unsigned int mode);
 

@@ -1035,17 +1035,6 @@ static void usage(FILE *out)
 		"  -h, --help                           this text\n");
 }
 
-static int parse_bool(const char *s, bool *out)
-{
-	if (!s || !strcmp(s, "true") || !strcmp(s, "1"))
-		*out = true;
-	else if (!strcmp(s, "false") || !strcmp(s, "0"))
-		*out = false;
-	else
-		return -1;
-	return 0;
-}
-
 static int parse_positive(const char *flag, const char *s, int *out)
 {
 	char *end;
@@ -1108,7 +1097,7 @@ int main(int argc, char **argv)
 			cfg->scheduler_name = optarg;
 			break;
 		case O_LE:
-			if (parse_bool(optarg, &cfg->leader_elect)) {
+			if (flag_bool(optarg, &cfg->leader_elect)) {
 				fprintf(stderr, "kbpf-scheduler: --leader-elect=%s: expected true or false\n", optarg);
 				return 2;
 			}
