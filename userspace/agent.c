@@ -27,12 +27,16 @@
 
 #include "agent_metrics.h"
 #include "agent_node.h"
+#include "agent_pods.h"
 #include "agent_proxy.h"
+#include "images.h"
 #include "kclient.h"
 #include "quantity.h"
 #include "lb_dataplane.h"
 #include "lb_model.h"
 #include "log.h"
+#include "pod_runtime.h"
+#include "util.h"
 
 #define MAX_NODE_IPS 16
 #define MAX_DEVICES 16
@@ -54,6 +58,10 @@ struct agent {
 	struct kclient *client;
 	struct proxy *proxy;
 	struct node_agent *node;
+	struct pods_agent *pods;
+	struct pods_opts pods_opts;
+	bool run_pods;
+	char pods_node_ip[INET_ADDRSTRLEN]; /* the pods' hostIP */
 	struct agent_metrics *metrics;
 	int wake_fd, sync_fd;
 	bool initial_synced; /* the first full sync from the apiserver is done */
@@ -86,6 +94,11 @@ static void usage(FILE *out)
 		"  --metrics-bind-address A   /metrics and /healthz on IP[:PORT] (default %s; 0: off)\n"
 		"  --node-bandwidth Q         the Node's %s capacity, bits/s (default %s)\n"
 		"  --max-pods N               the Node's pods capacity (default 110)\n"
+		"  --run-pods[=BOOL]          run the pods bound to this node (default false)\n"
+		"  --image-root DIR           the node's image store (default %s)\n"
+		"  --pod-state-dir DIR        pod sandboxes and runc state (default /run/kbpf)\n"
+		"  --pod-log-dir DIR          container logs (default /var/log/kbpf/pods)\n"
+		"  --cgroup-parent NAME       the pods' cgroup under each root (default kbpf.slice)\n"
 		"  --hostname-override NAME   node name (default: the host name)\n"
 		"  --node-ip IP[,IP...]       node addresses: NodePorts open on them, the first is the SNAT source\n"
 		"                             (default: the IPv4 addresses of --devices)\n"
@@ -103,8 +116,8 @@ static void usage(FILE *out)
 		"  -v, --verbose              debug logging\n"
 		"  -h, --help                 this text\n",
 		METRICS_BIND_DEFAULT, NODE_BANDWIDTH_RESOURCE, NODE_BANDWIDTH_DEFAULT,
-		POD_DEVICE_PREFIX_DEFAULT, LB_HAIRPIN_IP_DEFAULT, LB4_MAX_SERVICES, LB4_MAX_BACKENDS,
-		CT4_MAX);
+		IMAGE_ROOT_DEFAULT, POD_DEVICE_PREFIX_DEFAULT, LB_HAIRPIN_IP_DEFAULT, LB4_MAX_SERVICES,
+		LB4_MAX_BACKENDS, CT4_MAX);
 }
 
 static int parse_u32(const char *s, __u32 *out)
@@ -153,7 +166,8 @@ static int parse_args(struct agent *a, int argc, char **argv)
 	enum {
 		O_FROM_FILE = 256, O_HOSTNAME, O_NODE_IP, O_DEVICES, O_POD_PREFIX, O_BPFFS,
 		O_XDP_MODE, O_HAIRPIN, O_MAX_SVC, O_MAX_BE, O_CT_MAX, O_CHECK, O_ONCE, O_CLEANUP,
-		O_KUBECONFIG, O_MASTER, O_METRICS, O_BANDWIDTH, O_MAX_PODS,
+		O_KUBECONFIG, O_MASTER, O_METRICS, O_BANDWIDTH, O_MAX_PODS, O_IMAGE_ROOT,
+		O_RUN_PODS, O_POD_STATE, O_POD_LOG, O_CGROUP_PARENT,
 	};
 	static const struct option opts[] = {
 		{ "from-file", required_argument, NULL, O_FROM_FILE },
@@ -162,6 +176,11 @@ static int parse_args(struct agent *a, int argc, char **argv)
 		{ "metrics-bind-address", required_argument, NULL, O_METRICS },
 		{ "node-bandwidth", required_argument, NULL, O_BANDWIDTH },
 		{ "max-pods", required_argument, NULL, O_MAX_PODS },
+		{ "image-root", required_argument, NULL, O_IMAGE_ROOT },
+		{ "run-pods", optional_argument, NULL, O_RUN_PODS },
+		{ "pod-state-dir", required_argument, NULL, O_POD_STATE },
+		{ "pod-log-dir", required_argument, NULL, O_POD_LOG },
+		{ "cgroup-parent", required_argument, NULL, O_CGROUP_PARENT },
 		{ "hostname-override", required_argument, NULL, O_HOSTNAME },
 		{ "node-ip", required_argument, NULL, O_NODE_IP },
 		{ "devices", required_argument, NULL, O_DEVICES },
@@ -203,6 +222,24 @@ static int parse_args(struct agent *a, int argc, char **argv)
 			break;
 		case O_MASTER:
 			a->master = optarg;
+			break;
+		case O_RUN_PODS:
+			if (flag_bool(optarg, &a->run_pods)) {
+				fprintf(stderr, "kbpf-agent: --run-pods=%s: not true or false\n", optarg);
+				return -1;
+			}
+			break;
+		case O_IMAGE_ROOT:
+			a->pods_opts.image_root = optarg;
+			break;
+		case O_POD_STATE:
+			a->pods_opts.state_dir = optarg;
+			break;
+		case O_POD_LOG:
+			a->pods_opts.log_dir = optarg;
+			break;
+		case O_CGROUP_PARENT:
+			a->pods_opts.cgroup_parent = optarg;
 			break;
 		case O_METRICS:
 			if (metrics_check_addr(optarg)) {
@@ -657,6 +694,15 @@ static int start_api(struct agent *a)
 			return ret;
 		}
 		metrics_set_node(a->metrics, a->node);
+		a->pods_opts.node_name = a->node_name;
+		if (a->n_node_ips)
+			a->pods_opts.node_ip = inet_ntop(AF_INET, &a->node_ips[0], a->pods_node_ip,
+							 sizeof(a->pods_node_ip));
+		a->pods_opts.device_prefix = a->pod_prefix;
+		if (a->run_pods && (ret = pods_agent_start(a->client, &a->pods_opts, &a->pods))) {
+			pr_warn("watching the node's pods: %s\n", strerror(-ret));
+			return ret;
+		}
 	}
 	for (i = 0; i < INITIAL_LIST_WAIT_MS / 10 && !proxy_synced(a->proxy); i++)
 		usleep(10000);
@@ -680,6 +726,9 @@ int main(int argc, char **argv)
 	size_t i;
 	int ret = 1;
 
+	/* The pod runtime re-executes this binary as each container's shim. */
+	if (argc > 1 && !strcmp(argv[1], POD_SHIM_ARG))
+		return pod_shim_main(argc, argv);
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	kbpf_log_setup_libbpf();
 	if (parse_args(&a, argc, argv))
@@ -730,6 +779,7 @@ int main(int argc, char **argv)
 out:
 	/* The Node and its Lease stay: a stopped agent is a node going silent, which the
 	 * node lifecycle controller notices, as with kubelet. */
+	pods_agent_stop(a.pods);
 	node_agent_stop(a.node);
 	proxy_stop(a.proxy);
 	metrics_stop(a.metrics);
