@@ -35,6 +35,8 @@ static double unhealthy_zone_threshold = 0.55;
 /* What the monitor knows of a node between passes (kube's nodeHealthData). */
 struct health {
 	char *name;
+	/* Monotonic (mono_now), so that a wall-clock step never marks every node silent at
+	 * once; times read from objects use cm_time. */
 	double probe;       /* monotonic second of the last sign of life */
 	char *heartbeat;    /* Ready's lastHeartbeatTime last seen */
 	char *renew;        /* the Lease's renewTime last seen */
@@ -147,16 +149,6 @@ enum nl_zone_state nl_zone_state(int ready, int not_ready)
 	if (not_ready > 2 && (double)not_ready / (not_ready + ready) >= unhealthy_zone_threshold)
 		return NL_ZONE_PARTIAL;
 	return NL_ZONE_NORMAL;
-}
-
-/* The monitor's own clock for probes and rate limiters: monotonic, so that a wall-clock
- * step never marks every node silent at once (times read from objects use cm_time). */
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* --- pods by node --- */

@@ -25,14 +25,6 @@ struct leader {
 	char path[512];
 };
 
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* metav1.MicroTime: RFC 3339 with microseconds. */
 static json_t *lease_body(struct leader *l, const json_t *cur, bool take)
 {
@@ -97,13 +89,13 @@ static int try_acquire_or_renew(struct leader *l, struct observed *seen)
 	snprintf(record, sizeof(record), "%s|%s", holder ? holder : "", renew ? renew : "");
 	if (strcmp(record, seen->record)) {
 		snprintf(seen->record, sizeof(seen->record), "%s", record);
-		seen->at = mono();
+		seen->at = mono_now();
 	}
 	if (holder && *holder && strcmp(holder, l->identity)) {
 		json_int_t dur = json_integer_value(json_object_get(json_object_get(cur, "spec"),
 								    "leaseDurationSeconds"));
 
-		if (mono() - seen->at < (dur > 0 ? dur : l->o.lease_seconds)) {
+		if (mono_now() - seen->at < (dur > 0 ? dur : l->o.lease_seconds)) {
 			json_decref(cur);
 			return 0; /* held, and renewed recently as far as we can tell */
 		}
@@ -123,7 +115,7 @@ static void *renew_loop(void *arg)
 {
 	struct leader *l = arg;
 	struct observed seen = { "", 0 };
-	double last_ok = mono();
+	double last_ok = mono_now();
 
 	while (!l->stop) {
 		int r;
@@ -133,10 +125,10 @@ static void *renew_loop(void *arg)
 			break;
 		r = try_acquire_or_renew(l, &seen);
 		if (r == 1) {
-			last_ok = mono();
+			last_ok = mono_now();
 			continue;
 		}
-		if (r == 0 || mono() - last_ok >= l->o.renew_seconds) {
+		if (r == 0 || mono_now() - last_ok >= l->o.renew_seconds) {
 			pr_warn("lost the lease %s/%s (%s)\n", l->ns, l->name,
 				r == 0 ? "another holder" : "could not renew in time");
 			if (l->on_lost)

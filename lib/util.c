@@ -77,6 +77,14 @@ bool status_condition_true(const json_t *status, const char *type)
 	return c && !strcmp(json_string_value(json_object_get(c, "status")) ?: "", "True");
 }
 
+double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 double wall_now(void)
 {
 	struct timespec ts;

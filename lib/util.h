@@ -27,6 +27,8 @@ const json_t *status_condition(const json_t *status, const char *type);
 /* Whether that condition is there with status "True". */
 bool status_condition_true(const json_t *status, const char *type);
 
+/* Monotonic time in seconds, with fractions: for timeouts and intervals. */
+double mono_now(void);
 /* Wall-clock time in seconds since the epoch, with fractions. */
 double wall_now(void);
 /* t (seconds since the epoch) as RFC 3339 UTC: "2026-11-26T18:00:00Z", or with micro

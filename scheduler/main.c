@@ -194,14 +194,6 @@ static struct {
 	unsigned long n_bound, n_failed_attempts, n_bind_errors;
 } S;
 
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static const json_t *jget(const json_t *o, const char *k)
 {
 	return json_object_get(o, k);
@@ -682,13 +674,13 @@ static void requeue_failed(struct qpod *p, bool retry_soon)
 		backoff *= 2;
 	if (backoff > S.cfg.max_backoff_s)
 		backoff = S.cfg.max_backoff_s;
-	p->ready_at = mono() + backoff;
+	p->ready_at = mono_now() + backoff;
 	if (retry_soon) {
 		p->state = Q_BACKOFF;
 		heap_push(&S.backoff, p);
 	} else {
 		p->state = Q_UNSCHEDULABLE;
-		p->since = mono();
+		p->since = mono_now();
 	}
 	p->changed = false;
 	pthread_cond_signal(&S.q_cond);
@@ -811,7 +803,7 @@ static void submit_bind(struct qpod *qp, json_t *pod, const char *node)
  * q_mu held. */
 static void queue_flush(void)
 {
-	double now = mono();
+	double now = mono_now();
 	struct qpod *p, *tmp;
 
 	while (S.backoff.n && S.backoff.v[0]->ready_at <= now) {
@@ -838,7 +830,7 @@ static void queue_flush(void)
 
 static void flush_stale_unschedulable(void)
 {
-	double now = mono();
+	double now = mono_now();
 	struct qpod *p, *tmp;
 
 	HASH_ITER(hh, S.pending, p, tmp) {
@@ -859,9 +851,9 @@ static struct qpod *queue_pop(uint64_t *gen)
 	pthread_mutex_lock(&S.q_mu);
 	while (!S.stop) {
 		queue_flush();
-		if (mono() - last_stale >= 30) { /* the first time too: cheap */
+		if (mono_now() - last_stale >= 30) { /* the first time too: cheap */
 			flush_stale_unschedulable();
-			last_stale = mono();
+			last_stale = mono_now();
 		}
 		if (S.active.n) {
 			p = S.active.v[0];
@@ -875,8 +867,8 @@ static struct qpod *queue_pop(uint64_t *gen)
 			struct timespec until;
 			double wait = 1.0;
 
-			if (S.backoff.n && S.backoff.v[0]->ready_at - mono() < wait)
-				wait = S.backoff.v[0]->ready_at - mono();
+			if (S.backoff.n && S.backoff.v[0]->ready_at - mono_now() < wait)
+				wait = S.backoff.v[0]->ready_at - mono_now();
 			if (wait < 0.001)
 				wait = 0.001;
 			clock_gettime(CLOCK_REALTIME, &until);
@@ -959,7 +951,7 @@ static void schedule_one(struct qpod *qp, uint64_t gen)
 
 static void *scheduling_loop(void *arg)
 {
-	double last_report = mono();
+	double last_report = mono_now();
 	uint64_t gen;
 	(void)arg;
 
@@ -969,13 +961,13 @@ static void *scheduling_loop(void *arg)
 		if (!p)
 			return NULL;
 		schedule_one(p, gen);
-		if (mono() - last_report >= 60) {
+		if (mono_now() - last_report >= 60) {
 			pthread_mutex_lock(&S.q_mu);
 			pr_info("bound %lu pods, %lu failed attempts, %lu binding errors; %u pending\n",
 				S.n_bound, S.n_failed_attempts, S.n_bind_errors,
 				HASH_COUNT(S.pending));
 			pthread_mutex_unlock(&S.q_mu);
-			last_report = mono();
+			last_report = mono_now();
 		}
 	}
 }

@@ -394,14 +394,6 @@ static int load_desired(struct agent *a, struct lb_desired *d)
 	return 0;
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void log_sync(const char *scope, size_t n_fe, size_t n_be, double secs,
 		     const struct lb_sync_stats *st, int ret)
 {
@@ -421,10 +413,10 @@ static int sync_from_file(struct agent *a)
 
 	if (load_desired(a, &d))
 		return -EINVAL;
-	t0 = mono_s();
+	t0 = mono_now();
 	ret = lb_dp_sync(a->dp, &d, &st);
-	log_sync("", d.n_frontends, d.n_backends, mono_s() - t0, &st, ret);
-	metrics_sync(a->metrics, true, mono_s() - t0, ret);
+	log_sync("", d.n_frontends, d.n_backends, mono_now() - t0, &st, ret);
+	metrics_sync(a->metrics, true, mono_now() - t0, ret);
 	lb_desired_free(&d);
 	return ret;
 }
@@ -464,7 +456,7 @@ static void schedule_sync(struct agent *a)
 	at = last + SYNC_DELAY_S;
 	if (at > first + SYNC_MAX_DELAY_S)
 		at = first + SYNC_MAX_DELAY_S;
-	wait = at - mono_s();
+	wait = at - mono_now();
 	if (wait < 1e-6)
 		wait = 1e-6; /* 0 would disarm the timer */
 	its.it_value.tv_sec = (time_t)wait;

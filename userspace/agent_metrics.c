@@ -19,6 +19,7 @@
 #include "agent_metrics.h"
 #include "agent_node.h"
 #include "log.h"
+#include "util.h"
 
 #define METRICS_PORT_DEFAULT 10249
 /* Event → map latencies kept for the summary's quantiles. */
@@ -46,14 +47,6 @@ struct agent_metrics {
 	double pending_since;
 	time_t last_sync; /* wall clock */
 };
-
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void observe(struct histogram *h, double v)
 {
@@ -314,7 +307,7 @@ static char *render_healthz(struct agent_metrics *m, unsigned int *code)
 	bool stale, lease = m->node ? node_agent_healthy(m->node) : false;
 
 	pthread_mutex_lock(&m->mu);
-	stale = m->pending_since && mono_s() - m->pending_since > HEALTHZ_STALE_S;
+	stale = m->pending_since && mono_now() - m->pending_since > HEALTHZ_STALE_S;
 	ls = m->last_sync ? m->last_sync : t;
 	pthread_mutex_unlock(&m->mu);
 	gmtime_r(&ls, &tm);

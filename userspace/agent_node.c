@@ -41,14 +41,6 @@ struct node_agent {
 	bool stop;
 };
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* metav1.MicroTime, as Lease times are. */
 /* The first line of a file, newline stripped, or "". */
 static void read_line(const char *path, char *buf, size_t len)
@@ -393,7 +385,7 @@ static int renew_lease(struct node_agent *n)
 	}
 	n->lease = out;
 	pthread_mutex_lock(&n->mu);
-	n->renewed = mono_s();
+	n->renewed = mono_now();
 	pthread_mutex_unlock(&n->mu);
 	pr_debug("node %s: Lease renewed\n", n->name);
 	return 0;
@@ -506,7 +498,7 @@ bool node_agent_healthy(struct node_agent *n)
 	bool ok;
 
 	pthread_mutex_lock(&n->mu);
-	ok = n->renewed && mono_s() - n->renewed < NODE_LEASE_DURATION_S;
+	ok = n->renewed && mono_now() - n->renewed < NODE_LEASE_DURATION_S;
 	pthread_mutex_unlock(&n->mu);
 	return ok;
 }

@@ -24,6 +24,7 @@
 #include "agent_proxy.h"
 #include "informer.h"
 #include "log.h"
+#include "util.h"
 
 #define SERVICE_NAME_LABEL "kubernetes.io/service-name"
 /* Above this many dirty Services (and half of them all), one full sync is cheaper. */
@@ -67,14 +68,6 @@ struct proxy {
 	bool contested;
 };
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void wake(struct proxy *p)
 {
 	uint64_t one = 1;
@@ -101,7 +94,7 @@ static struct svc_ent *ent_get(struct proxy *p, const char *key)
 
 static void mark_dirty(struct proxy *p, struct svc_ent *e)
 {
-	double now = mono_s();
+	double now = mono_now();
 
 	if (!e->dirty_since) {
 		e->dirty_since = now;
@@ -502,7 +495,7 @@ int proxy_sync(struct proxy *p, struct lb_dp *dp, const struct lb_node *node, bo
 	       struct proxy_sync_result *r, void (*lat_cb)(void *ctx, double s), void *ctx)
 {
 	struct svc_ent *e, *batch = NULL, **tail = &batch;
-	double t0 = mono_s(), *since = NULL, now;
+	double t0 = mono_now(), *since = NULL, now;
 	size_t n = 0, i;
 	int ret = 0;
 
@@ -579,7 +572,7 @@ int proxy_sync(struct proxy *p, struct lb_dp *dp, const struct lb_node *node, bo
 		p->need_full = true;
 		pthread_mutex_unlock(&p->mu);
 	}
-	now = mono_s();
+	now = mono_now();
 	r->seconds = now - t0;
 	r->err = ret;
 	for (i = 0; i < n; i++) {
