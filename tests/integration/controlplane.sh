@@ -104,3 +104,23 @@ kubelet_loop() {
 		sleep 0.2
 	done
 }
+
+# control_plane_in_node: the apiserver, controller-manager and scheduler that the start_*
+# helpers run, and kubectl and curl, all in the node namespace $NS_NODE (setup_topology),
+# so that the agent reaches them on the node and nothing touches the host's network.
+in_node() { nsenter --net=/run/netns/"$NS_NODE" "$@"; }
+control_plane_in_node() {
+	local b
+	for b in kbpf-apiserver kbpf-controller-manager kbpf-scheduler; do
+		printf '#!/bin/sh\nexec nsenter --net=/run/netns/%s %s "$@"\n' "$NS_NODE" \
+			"$BUILD/bin/$b" >"$WORK/$b"
+		chmod +x "$WORK/$b"
+	done
+	APISERVER=$WORK/kbpf-apiserver
+	CONTROLLER_MANAGER=$WORK/kbpf-controller-manager
+	SCHEDULER=$WORK/kbpf-scheduler
+	KUBECTL=$(command -v kubectl)
+	CURL=$(command -v curl)
+	kubectl() { in_node "$KUBECTL" "$@"; }
+	curl() { in_node "$CURL" "$@"; }
+}

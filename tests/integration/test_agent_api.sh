@@ -18,18 +18,7 @@ require_controller_manager
 setup_topology 3
 
 # The control plane's binaries and clients, all in the node namespace.
-in_node() { nsenter --net=/run/netns/"$NS_NODE" "$@"; }
-for b in kbpf-apiserver kbpf-controller-manager; do
-	printf '#!/bin/sh\nexec nsenter --net=/run/netns/%s %s "$@"\n' "$NS_NODE" "$BUILD/bin/$b" \
-		>"$WORK/$b"
-	chmod +x "$WORK/$b"
-done
-APISERVER=$WORK/kbpf-apiserver
-CONTROLLER_MANAGER=$WORK/kbpf-controller-manager
-KUBECTL=$(command -v kubectl)
-CURL=$(command -v curl)
-kubectl() { in_node "$KUBECTL" "$@"; }
-curl() { in_node "$CURL" "$@"; }
+control_plane_in_node
 
 start_apiserver || { not_ok "apiserver starts"; finish; exit 1; }
 start_controller_manager --controllers endpointslice ||

@@ -76,19 +76,7 @@ BUILD=$BUILD KBPFCTL=$KBPFCTL "$ROOT/scripts/busybox-image.sh" -o "$WORK/busybox
 	--image-root "$IMAGES" >/dev/null 2>"$WORK/image.log" ||
 	{ sed 's/^/# /' "$WORK/image.log"; not_ok "busybox image imported"; finish; exit 1; }
 
-in_node() { nsenter --net=/run/netns/"$NS_NODE" "$@"; }
-for b in kbpf-apiserver kbpf-controller-manager kbpf-scheduler; do
-	printf '#!/bin/sh\nexec nsenter --net=/run/netns/%s %s "$@"\n' "$NS_NODE" "$BUILD/bin/$b" \
-		>"$WORK/$b"
-	chmod +x "$WORK/$b"
-done
-APISERVER=$WORK/kbpf-apiserver
-CONTROLLER_MANAGER=$WORK/kbpf-controller-manager
-SCHEDULER=$WORK/kbpf-scheduler
-KUBECTL=$(command -v kubectl)
-CURL=$(command -v curl)
-kubectl() { in_node "$KUBECTL" "$@"; }
-curl() { in_node "$CURL" "$@"; }
+control_plane_in_node
 
 start_apiserver || { not_ok "apiserver starts"; finish; exit 1; }
 start_controller_manager --controllers nodeipam,endpointslice --cluster-cidr 10.244.0.0/16 ||
